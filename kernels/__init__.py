@@ -1,0 +1,20 @@
+"""scratchnet.kernels: hand-written kernels for the three hot paths.
+
+Each hot path is a folder holding its implementations side by side, so a
+reader can compare them line by line:
+
+    masked_conv/   PixelCNN masked convolution over live taps only
+    rnn_cell/      fused LSTM and GRU cells (and whole sequences)
+    sampler/       reparameterized Gaussian sampling with in-kernel Philox
+
+    <path>/reference.py     NumPy/CuPy reference (the specification)
+    <path>/numba_cpu.py     Numba CPU (njit, parallel)
+    <path>/numba_cuda.py    Numba CUDA
+    <path>/triton_kernel.py Triton
+
+``dispatch`` picks the implementation (see ``use``).
+"""
+from .dispatch import BACKENDS, available, available_backends, current, select, use, why_unavailable
+
+__all__ = ["BACKENDS", "available", "available_backends", "current", "select", "use",
+           "why_unavailable"]
