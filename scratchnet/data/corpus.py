@@ -17,7 +17,7 @@ from .vocab import Vocab
 MODULES = ("string", "textwrap", "json", "csv", "argparse", "collections", "functools",
            "itertools", "heapq", "bisect", "random", "statistics", "fractions", "decimal",
            "difflib", "calendar", "datetime", "pathlib", "shutil", "tempfile", "logging",
-           "unittest", "inspect", "dataclasses", "enum", "typing", "email.message", "html.parser",
+           "unittest", "inspect", "dataclasses", "enum", "email.message", "html.parser",
            "urllib.parse", "http.client", "zipfile", "tarfile", "configparser", "pprint",
            "threading", "subprocess", "socket", "ftplib", "smtplib", "imaplib")
 ALLOWED = set(string.printable) - set("\x0b\x0c\r")  # printable ASCII, tab and newline
@@ -95,4 +95,8 @@ def lm_batches(ids, batch_size, seq_len):
                          f"got {len(ids)} ids, batch_size={batch_size}, seq_len={seq_len}")
     rows = ids[:total].reshape(batch_size, -1)
     steps = rows.shape[1] - 1  # the last column only ever serves as a target
-    return [(rows[:, k:k + seq_len], rows[:, k + 1:k + 1 + seq_len]) for k in range(0, steps, seq_len)]
+    windows = []
+    for k in range(0, steps, seq_len):
+        end = min(k + seq_len, steps)
+        windows.append((rows[:, k:end], rows[:, k + 1:end + 1]))
+    return windows

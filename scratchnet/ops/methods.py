@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import backend
 from ..creation import as_dtype
 from ..tensor import Tensor, _wrap
-from . import activations, arithmetic, broadcast, indexing, matmul, reductions, shape, unary
+from . import activations, arithmetic, broadcast, indexing, linalg, reductions, shape, unary
 from ._args import pair
 from .convert import Cast, ToDevice
 
@@ -47,8 +47,8 @@ def _bind():
     T.__pos__ = lambda self: self
     T.__pow__ = arithmetic.pow
     T.__rpow__ = lambda self, other: arithmetic.pow(other, self)
-    T.__matmul__ = matmul.matmul
-    T.__rmatmul__ = lambda self, other: matmul.matmul(other, self)
+    T.__matmul__ = linalg.matmul
+    T.__rmatmul__ = lambda self, other: linalg.matmul(other, self)
     T.__getitem__ = indexing.getitem
     T.__lt__ = _compare(lambda a, b: a < b)
     T.__le__ = _compare(lambda a, b: a <= b)
@@ -58,7 +58,7 @@ def _bind():
     T.__ne__ = _compare(lambda a, b: a != b)
 
     T.add, T.sub, T.mul, T.div = arithmetic.add, arithmetic.sub, arithmetic.mul, arithmetic.div
-    T.neg, T.pow, T.matmul = arithmetic.neg, arithmetic.pow, matmul.matmul
+    T.neg, T.pow, T.matmul = arithmetic.neg, arithmetic.pow, linalg.matmul
     T.exp, T.log = unary.exp, unary.log
     T.sigmoid, T.tanh, T.relu = activations.sigmoid, activations.tanh, activations.relu
     T.sum, T.mean = reductions.sum, reductions.mean
