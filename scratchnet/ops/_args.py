@@ -34,14 +34,14 @@ def _cast_const(t: Tensor, dtype) -> Tensor:
 
 def pair(op: str, a, b):
     """Coerce the two operands of a binary op; both come back as Tensors."""
-    if type(a) is not Tensor:
-        if type(b) is not Tensor:
+    if not isinstance(a, Tensor):
+        if not isinstance(b, Tensor):
             raise TypeError(f"{op}: at least one operand must be a Tensor")
         a = constant(a, b)
         if a.dtype is not b.dtype and b.dtype.kind not in "fc":
             b = _cast_const(b, a.dtype)
         return a, b
-    if type(b) is not Tensor:
+    if not isinstance(b, Tensor):
         b = constant(b, a)
         if a.dtype is not b.dtype and a.dtype.kind not in "fc":
             a = _cast_const(a, b.dtype)
@@ -64,7 +64,7 @@ def pair(op: str, a, b):
 
 
 def as_tensor(value, like: Tensor | None = None) -> Tensor:
-    if type(value) is Tensor:
+    if isinstance(value, Tensor):
         return value
     if like is not None:
         return constant(value, like)

@@ -154,7 +154,7 @@ def neg(x):
 
 def pow(a, b):  # noqa: A001 - mirrors torch.pow
     from ..tensor import Tensor
-    if type(b) is not Tensor and type(a) is Tensor:
+    if not isinstance(b, Tensor) and isinstance(a, Tensor):
         return PowScalar.apply(a, p=b)
     a, b = pair("pow", a, b)
     return Pow.apply(a, b)
