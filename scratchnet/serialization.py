@@ -68,6 +68,8 @@ def _encode(x, arrays, where, active):
     """The JSON node describing ``x``; its arrays are appended to ``arrays``."""
     if x is None:
         return {"t": "none"}
+    if isinstance(x, np.generic):  # before float: np.float64 is a subclass of float
+        return {"t": "scalar", "a": _store(arrays, np.asarray(x), where)}
     if isinstance(x, bool):
         return {"t": "bool", "v": x}
     if isinstance(x, int):
@@ -80,8 +82,6 @@ def _encode(x, arrays, where, active):
         return {"t": "tensor", "a": _store(arrays, x.numpy(), where), "requires_grad": x.requires_grad}
     if isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy"):
         return {"t": "array", "a": _store(arrays, _host_array(x), where)}
-    if isinstance(x, np.generic):
-        return {"t": "scalar", "a": _store(arrays, np.asarray(x), where)}
     if isinstance(x, (dict, list, tuple)):
         if id(x) in active:
             raise ValueError(f"save: {where} contains itself (a reference cycle)")
@@ -178,6 +178,9 @@ def _read_members(path):
         raise CheckpointError(f"load: {path!r} is damaged or malformed ({e})") from None
     except (zipfile.BadZipFile, zlib.error, OSError, EOFError, KeyError) as e:
         raise CheckpointError(f"load: {path!r} is truncated or damaged ({type(e).__name__}: {e})") from None
+    not_npy = [n for n, a in [(HEADER, raw), *arrays.items()] if not isinstance(a, np.ndarray)]
+    if not_npy:
+        raise CheckpointError(f"load: {path!r} is malformed: members {not_npy} are not .npy arrays")
     if raw.dtype != np.uint8 or raw.ndim != 1:
         raise CheckpointError(f"load: {path!r} has a malformed header entry ({raw.dtype}, {raw.shape})")
     try:
