@@ -56,26 +56,20 @@ def register(name, fn, inputs, reference, covers, **options) -> OpCase:
     return case
 
 
-_CASE_MODULES = ("core", "more_ops", "nn_ops", "kernel_ops")
-
-
 def load_all():
     """Import every scratchnet module (so all ops exist) and every case module."""
     import scratchnet
     for info in pkgutil.walk_packages(scratchnet.__path__, "scratchnet."):
-        if ".cli" in info.name:
+        if ".cli" in info.name or info.name.startswith("scratchnet.registry"):
             continue
         try:
             importlib.import_module(info.name)
         except ImportError as exc:          # optional dependency missing (numba, triton, ...)
             if "scratchnet" in str(exc):
                 raise
-    for mod in _CASE_MODULES:
-        try:
-            importlib.import_module(f"scratchnet.registry.{mod}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"scratchnet.registry.{mod}":
-                raise
+    # every module of this package holds cases: registry/core.py, registry/nn_ops.py, ...
+    for info in pkgutil.iter_modules(__path__, __name__ + "."):
+        importlib.import_module(info.name)
     return CASES
 
 
