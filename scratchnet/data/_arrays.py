@@ -27,10 +27,11 @@ def as_array(x):
     return np.asarray(x)
 
 
-def batch_dtype(a):
-    """The dtype rule of the default collate: integers become int64, every
-    other dtype (float16/32/64, bool, complex) is kept as it is."""
-    return np.dtype(np.int64) if np.dtype(a.dtype).kind in "iu" else a.dtype
+def batch_dtype(dtype):
+    """The dtype rule of the collates: integers become int64, every other
+    dtype (float16/32/64, bool, complex) is kept as it is."""
+    dtype = np.dtype(dtype)
+    return np.dtype(np.int64) if dtype.kind in "iu" else dtype
 
 
 def to_tensor(a):

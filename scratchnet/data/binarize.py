@@ -31,9 +31,11 @@ def binarize_stochastic(x, seed):
     ``seed`` is an int or a ``np.random.Generator`` (pass the same Generator
     every epoch to get a fresh binarization each time)."""
     a, dt = _float_like("binarize_stochastic", x)
-    if a.size and (np.nanmin(a) < 0 or np.nanmax(a) > 1 or np.isnan(a).any()):
-        raise ValueError(f"binarize_stochastic: probabilities must lie in [0, 1], got values in "
-                         f"[{np.nanmin(a)}, {np.nanmax(a)}] (shape {a.shape}, dtype {a.dtype})")
+    outside = ~((a >= 0) & (a <= 1))  # NaN fails both comparisons, so it counts as outside
+    if outside.any():
+        raise ValueError(f"binarize_stochastic: probabilities must lie in [0, 1]; {int(outside.sum())} "
+                         f"of the {a.size} values (shape {a.shape}, dtype {a.dtype}) do not, "
+                         f"e.g. {a[outside][0]}")
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     b = (rng.random(a.shape) < a).astype(dt)
     return to_tensor(b) if is_tensor(x) else b

@@ -14,7 +14,7 @@ from ._arrays import array_module, as_array, batch_dtype, is_cupy, is_tensor, to
 
 def finish(a):
     """Apply the dtype rule to a batch array and wrap it as a Tensor."""
-    dt = batch_dtype(a)
+    dt = batch_dtype(a.dtype)
     if a.dtype != dt:
         a = a.astype(dt)
     return to_tensor(a)
@@ -77,7 +77,7 @@ def _pad(name, seqs, padding_value):
                          f"differ: {sorted(features)}")
     xp = array_module(arrays[0])
     lengths = np.array([a.shape[0] for a in arrays], dtype=np.int64)
-    dtype = batch_dtype(xp.empty(0, dtype=np.result_type(*arrays)))
+    dtype = batch_dtype(np.result_type(*[a.dtype for a in arrays]))
     out = xp.full((len(arrays), int(lengths.max()), *arrays[0].shape[1:]), padding_value, dtype=dtype)
     for i, a in enumerate(arrays):
         out[i, : a.shape[0]] = a

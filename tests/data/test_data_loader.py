@@ -187,3 +187,12 @@ def test_loader_with_pad_collate():
     x, lx, y, ly = batches[1]
     assert x.shape == (3, 6)
     np.testing.assert_array_equal(lx.numpy(), [4, 5, 6])
+
+
+def test_collates_accept_tensor_items():
+    items = [(sn.tensor(np.full(2, i, np.float32)), sn.tensor(i)) for i in range(3)]
+    x, y = default_collate(items)
+    np.testing.assert_array_equal(x.numpy(), [[0, 0], [1, 1], [2, 2]])
+    assert x.dtype == np.float32 and y.dtype == np.int64
+    padded, lengths = pad_collate([sn.tensor(np.ones((2, 3))), sn.tensor(np.ones((1, 3)))])
+    assert padded.shape == (2, 2, 3) and padded.numpy()[1, 1].sum() == 0
