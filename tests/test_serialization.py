@@ -94,6 +94,8 @@ def test_save_refuses_unstorable_values(tmp_path):
     loop.append(loop)
     with pytest.raises(ValueError, match="cycle"):
         save(loop, tmp_path / "x")
+    with pytest.raises(FileNotFoundError, match="save: .*does not exist"):
+        save({"a": 1}, tmp_path / "no_such_dir" / "x")
     assert os.listdir(tmp_path) == []
 
 
