@@ -32,6 +32,8 @@ import zlib
 
 import numpy as np
 
+from .backend import is_cupy
+
 FORMAT, VERSION = "scratchnet-checkpoint", 1
 HEADER = "__header__"
 STORABLE_KINDS = "biufc"  # bool, signed/unsigned int, float, complex
@@ -47,11 +49,6 @@ def _is_tensor(x):
     from .tensor import Tensor
 
     return isinstance(x, Tensor)
-
-
-def _host_array(x):
-    """NumPy copy of a CuPy array, the array itself otherwise."""
-    return x.get() if type(x).__module__.startswith("cupy") else x
 
 
 def _store(arrays, array, where):
@@ -80,8 +77,8 @@ def _encode(x, arrays, where, active):
         return {"t": "str", "v": x}
     if _is_tensor(x):
         return {"t": "tensor", "a": _store(arrays, x.numpy(), where), "requires_grad": x.requires_grad}
-    if isinstance(x, np.ndarray) or type(x).__module__.startswith("cupy"):
-        return {"t": "array", "a": _store(arrays, _host_array(x), where)}
+    if isinstance(x, np.ndarray) or is_cupy(x):
+        return {"t": "array", "a": _store(arrays, x.get() if is_cupy(x) else x, where)}
     if isinstance(x, (dict, list, tuple)):
         if id(x) in active:
             raise ValueError(f"save: {where} contains itself (a reference cycle)")
