@@ -16,6 +16,6 @@ from .creation import (arange, as_dtype, bool_, eye, float16, float32, float64, 
 from .random import manual_seed, initial_seed
 from . import random
 from .backend import cuda_available
-from . import nn
+from . import nn, optim
 
 __version__ = "0.1.0"
