@@ -17,5 +17,7 @@ from .random import manual_seed, initial_seed
 from . import random
 from .backend import cuda_available
 from . import nn, optim
+from .serialization import load, save
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 __version__ = "0.1.0"
