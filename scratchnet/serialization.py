@@ -129,14 +129,22 @@ def save(obj, path):
     header["sha256"] = _digest(header, arrays)
     members = {HEADER: np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8), **arrays}
 
+    atomic_write(path, lambda f: _write_npz(f, members), who="save")
+
+
+def atomic_write(path, write, who="write"):
+    """Write a file all-or-nothing: ``write(f)`` fills a temporary file in the same
+    folder, which is flushed, fsynced and renamed over ``path``.  A failure
+    leaves any previous file intact and no temporary file behind."""
+    path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
-        raise FileNotFoundError(f"save: cannot write {path!r}: directory {directory!r} does not exist")
+        raise FileNotFoundError(f"{who}: cannot write {path!r}: directory {directory!r} does not exist")
     tmp = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask
     try:
         with os.fdopen(fd, "wb") as f:
-            _write_npz(f, members)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -150,6 +158,12 @@ def save(obj, path):
             os.fsync(dfd)
         finally:
             os.close(dfd)
+
+
+def write_json(obj, path):
+    """Write ``obj`` as indented JSON, atomically (results files, benchmark summaries)."""
+    text = json.dumps(obj, indent=2, default=str).encode("utf-8")
+    atomic_write(path, lambda f: f.write(text), who="write_json")
 
 
 # --------------------------------------------------------------------- decode
