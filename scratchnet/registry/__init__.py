@@ -56,11 +56,15 @@ def register(name, fn, inputs, reference, covers, **options) -> OpCase:
     return case
 
 
+# command-line modules: they define no ops and import the models
+_NO_OPS = {"scratchnet.cli", "scratchnet.main_job", "scratchnet.bench"}
+
+
 def load_all():
     """Import every scratchnet module (so all ops exist) and every case module."""
     import scratchnet
     for info in pkgutil.walk_packages(scratchnet.__path__, "scratchnet."):
-        if ".cli" in info.name or info.name.startswith("scratchnet.registry"):
+        if info.name in _NO_OPS or info.name.startswith("scratchnet.registry"):
             continue
         try:
             importlib.import_module(info.name)
