@@ -1,3 +1,10 @@
 """scratchnet.nn.functional: the stateless layer ops (like torch.nn.functional)."""
 from ...ops import relu, sigmoid, tanh  # noqa: F401
 from .linear import linear  # noqa: F401
+from .activation import logsigmoid  # noqa: F401
+from .noise import dropout  # noqa: F401
+from .sparse import embedding, one_hot  # noqa: F401
+from .loss_regression import gaussian_nll_loss, l1_loss, mse_loss  # noqa: F401
+from .loss_binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
+from .loss_classification import cross_entropy, nll_loss  # noqa: F401
+from .loss_divergence import gaussian_kl, kl_div  # noqa: F401
