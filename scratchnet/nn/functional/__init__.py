@@ -8,3 +8,4 @@ from .loss_regression import gaussian_nll_loss, l1_loss, mse_loss  # noqa: F401
 from .loss_binary import binary_cross_entropy, binary_cross_entropy_with_logits  # noqa: F401
 from .loss_classification import cross_entropy, nll_loss  # noqa: F401
 from .loss_divergence import gaussian_kl, kl_div  # noqa: F401
+from .rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, recurrent, rnn_cell, rnn_layer  # noqa: F401,E501
