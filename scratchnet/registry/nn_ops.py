@@ -95,3 +95,20 @@ register("nll_loss_sum", lambda z: F.nll_loss(z, _NLL_T, reduction="sum"),
          lambda rng: [rng.standard_normal((5, 5))],
          lambda z: _np_nll(z, _NLL_T.data, reduction="sum"), [NLLLoss])
 
+
+
+def _np_log_softmax(x, axis=1):
+    m = x.max(axis=axis, keepdims=True)
+    return x - m - np.log(np.exp(x - m).sum(axis=axis, keepdims=True))
+
+
+register("cross_entropy_label_smoothing",
+         lambda x: F.cross_entropy(x, _NLL_T, label_smoothing=0.1),
+         lambda rng: [rng.standard_normal((5, 5))],
+         lambda x: (0.9 * _np_nll(_np_log_softmax(x), _NLL_T.data)
+                    + 0.1 / 5 * -_np_log_softmax(x)[_NLL_T.data != -100].sum(1).mean()),
+         [NLLLoss])
+register("cross_entropy_probs",
+         lambda x, t: F.cross_entropy(x, t),
+         lambda rng: [rng.standard_normal((4, 3)), rng.dirichlet(np.ones(3), 4)],
+         lambda x, t: -(t * _np_log_softmax(x)).sum(1).mean(), [])

@@ -1,5 +1,7 @@
 """scratchnet.nn.functional: the stateless layer ops (like torch.nn.functional)."""
 from ...ops import relu, sigmoid, tanh  # noqa: F401
+from ...ops import (elu, gelu, leaky_relu, log_softmax, logsumexp, softmax,  # noqa: F401
+                    softplus)
 from .linear import linear  # noqa: F401
 from .activation import logsigmoid  # noqa: F401
 from .noise import dropout  # noqa: F401

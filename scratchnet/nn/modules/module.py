@@ -32,6 +32,17 @@ class Module:
         if params is None:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before "
                                  f"assigning attributes (assigning {name!r})")
+        if name in params and not isinstance(value, Parameter):
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to parameter {name!r} (a Parameter "
+                                f"or None is expected); wrap it in nn.Parameter(...)")
+            params[name] = None
+            return
+        if name in self._buffers and (value is None or isinstance(value, Tensor)) \
+                and not isinstance(value, Parameter):
+            self._buffers[name] = value                  # updating a buffer keeps it one
+            return
         for store in (self._parameters, self._buffers, self._modules):
             store.pop(name, None)
         if isinstance(value, Parameter):
@@ -72,7 +83,24 @@ class Module:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def add_module(self, name, module):
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module: {name!r} must be a Module or "
+                            f"None, got {type(module).__name__}")
+        if not isinstance(name, str) or "." in name or not name:
+            raise KeyError(f"{type(self).__name__}.add_module: invalid module name {name!r}")
         self._modules[name] = module
+
+    register_module = add_module
+
+    def get_submodule(self, target: str):
+        """The module at a dotted path such as 'encoder.0'."""
+        mod = self
+        for part in target.split(".") if target else []:
+            if part not in mod._modules or mod._modules[part] is None:
+                raise AttributeError(f"{type(mod).__name__} has no submodule {part!r} "
+                                     f"(looking up {target!r})")
+            mod = mod._modules[part]
+        return mod
 
     # ---------------------------------------------------------------- calls
     def forward(self, *args, **kwargs):
@@ -154,8 +182,10 @@ class Module:
                 p.grad = _wrap(p.grad.data * 0)
 
     def apply(self, fn):
-        for m in reversed(list(self.modules())):
-            fn(m)
+        """Call fn on every submodule, children before parents (like PyTorch)."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
         return self
 
     # --------------------------------------------------------- device/dtype
@@ -173,6 +203,8 @@ class Module:
         """Move/cast all parameters and buffers in place (float tensors only for dtype)."""
         from ... import backend
         from ...creation import as_dtype
+        if device is not None and dtype is None and not str(device).startswith(("cpu", "cuda")):
+            device, dtype = None, device             # module.to(float64), like PyTorch
         dt = as_dtype(dtype)
 
         def convert(a):
@@ -207,8 +239,7 @@ class Module:
                         out[f"{mname}.{n}" if mname else n] = _wrap(t.data)
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy values into this module's tensors; clear errors on any mismatch."""
+    def _own_tensors(self):
         own = OrderedDict()
         for mname, mod in self.named_modules():
             skip = mod.__dict__.get("_non_persistent", set())
@@ -216,30 +247,47 @@ class Module:
                 for n, t in store.items():
                     if t is not None and n not in skip:
                         own[f"{mname}.{n}" if mname else n] = t
+        return own
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values (scratchnet Tensors, NumPy arrays or torch tensors) into this
+        module's parameters and buffers, cast to their dtypes and moved to their devices.
+
+        Everything is checked before anything is copied: a missing or unexpected key
+        (with strict=True) or a shape mismatch raises RuntimeError naming every
+        offending key, and leaves the module unchanged.  Returns
+        {"missing_keys": [...], "unexpected_keys": [...]}."""
+        from ... import backend
+        own = self._own_tensors()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        problems = []
+        problems, arrays = [], {}
+        if strict and missing:
+            problems.append("missing key(s): " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected key(s): " + ", ".join(unexpected))
         for k, t in own.items():
             if k not in state_dict:
                 continue
             v = state_dict[k]
             arr = v.data if isinstance(v, Tensor) else v
-            if hasattr(arr, "detach"):           # a torch tensor
+            if hasattr(arr, "detach"):                   # a torch tensor
                 arr = arr.detach().cpu().numpy()
-            arr = np.asarray(arr) if not hasattr(arr, "shape") else arr
+            if not hasattr(arr, "shape"):
+                arr = np.asarray(arr)
             if tuple(arr.shape) != tuple(t.shape):
-                problems.append(f"{k}: checkpoint shape {tuple(arr.shape)} vs model shape "
-                                f"{tuple(t.shape)}")
+                problems.append(f"size mismatch for {k}: checkpoint has shape "
+                                f"{tuple(arr.shape)}, the model has {tuple(t.shape)}")
                 continue
-            from ... import backend
-            arr = backend.to_device(arr, t.device) if backend.device_of(arr) != t.device else arr
-            t.data = arr.astype(t.dtype, copy=True)
-        if strict and (missing or unexpected):
-            problems.insert(0, (f"missing keys: {missing}" if missing else "")
-                            + ("; " if missing and unexpected else "")
-                            + (f"unexpected keys: {unexpected}" if unexpected else ""))
+            arrays[k] = arr
         if problems:
-            raise KeyError(f"load_state_dict for {type(self).__name__}: " + "; ".join(problems))
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(problems))
+        for k, arr in arrays.items():
+            t = own[k]
+            if backend.device_of(arr) != t.device:
+                arr = backend.to_device(arr, t.device)
+            t.data = arr.astype(t.dtype, copy=True)
         return {"missing_keys": missing, "unexpected_keys": unexpected}
 
     # ----------------------------------------------------------------- repr
@@ -250,13 +298,14 @@ class Module:
         return sum(p.numel() for p in self.parameters())
 
     def __repr__(self):
+        """Like PyTorch's, plus a parameter count after every module that has any."""
+        n = self.num_parameters()
+        count = f"  # {n:,} parameter{'s' if n != 1 else ''}" if n else ""
+        head = f"{type(self).__name__}({self.extra_repr()}"
         lines = []
         for name, mod in self._modules.items():
             sub = repr(mod).replace("\n", "\n  ")
             lines.append(f"  ({name}): {sub}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
         if not lines:
-            return head + ")"
-        top = self.__dict__.get("_repr_top", True)
-        count = f"  # {self.num_parameters():,} parameters" if top else ""
+            return head + ")" + count
         return head + count + "\n" + "\n".join(lines) + "\n)"
