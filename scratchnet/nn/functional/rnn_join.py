@@ -98,6 +98,8 @@ class UnstackSteps(Function):
             raise OpError(f"unstack_steps: input needs a non-empty leading axis, got "
                           f"{tuple(x.shape)} {x.dtype}")
         ctx.step_shape, ctx.dtype, ctx.xp = x.shape[1:], x.dtype, backend.array_module(x)
+        if x.shape[0] == 1:
+            return x[0, ...]                # one step: a plain single output
         return tuple(x[t, ...] for t in range(x.shape[0]))   # views (0-d arrays stay arrays)
 
     @staticmethod
