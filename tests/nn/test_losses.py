@@ -231,6 +231,10 @@ def test_classification_errors():
 
 
 # ----------------------------------------------------------------- divergences
+_KL_MEAN_WARNING = pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")
+
+
+@_KL_MEAN_WARNING
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS + ["batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
@@ -304,6 +308,7 @@ def test_gaussian_kl_errors():
 
 
 # -------------------------------------------------------------- loss modules
+@_KL_MEAN_WARNING
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_loss_modules_match_torch(dtype, reduction):
