@@ -17,6 +17,7 @@ from . import function as _function
 
 class _Anomaly:
     enabled = False
+    running = None      # the node whose backward is running (ops inside it belong to it)
 
     @staticmethod
     def where() -> str:
@@ -43,9 +44,24 @@ class _Anomaly:
         if any(cls._bad(o) for o in outs):
             bad_in = any(cls._bad(t.data) for t in inputs)
             detail = " (its inputs already held NaN/inf)" if bad_in else ""
+            node = cls.running
+            if node is not None:     # an op computing a gradient: blame the node's backward
+                raise FloatingPointError(
+                    f"detect_anomaly: backward of {node.op_name()} produced NaN/inf (in its "
+                    f"{op.op_name()} step{detail}); the op was created at "
+                    f"{node.created_at or '<unknown>'}")
             raise FloatingPointError(
                 f"detect_anomaly: forward of {op.op_name()} produced NaN/inf{detail}, "
                 f"created at {cls.where()}")
+
+    @classmethod
+    def run_backward(cls, node, grads):
+        """node.backward(...), remembering which node runs so errors can name it."""
+        outer, cls.running = cls.running, node
+        try:
+            return node.backward(node, *grads)
+        finally:
+            cls.running = outer
 
     @classmethod
     def check_backward(cls, node, grads):

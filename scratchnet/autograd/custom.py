@@ -19,6 +19,7 @@ Tensor ops, it supports double backward too.
 """
 from __future__ import annotations
 
+from . import function as _function
 from .function import Function as _Node
 from .grad_mode import _GradMode
 
@@ -65,9 +66,15 @@ class Function(_Node):
                 raise TypeError(f"{cls.__name__}.forward must return Tensors, got {type(o).__name__}")
             diff = record and id(o) not in non_diff and o.dtype.kind in "fc"
             wrapped.append(_wrap(o.data, diff, ctx if diff else None, i))
+        if _function._ANOMALY.enabled:
+            _function._ANOMALY.check_forward(cls, tuple(o.data for o in outs),
+                                             [a for a in args if isinstance(a, Tensor)])
         if record:
             ctx.n_out = len(outs)
             ctx.inputs = None
+            ctx.out_meta = tuple((o.shape, o.dtype, type(o.data)) for o in outs)
+            if _function._ANOMALY.enabled:
+                ctx.created_at = _function._ANOMALY.where()
             ctx.next_edges = tuple(
                 ((a.grad_fn, a.output_nr) if a.grad_fn is not None else (a, 0))
                 if isinstance(a, Tensor) and a.requires_grad else None

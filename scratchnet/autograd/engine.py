@@ -106,7 +106,10 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
                 if node.released:
                     raise _released_error(node)
                 # (ops with several outputs receive None for an output with no gradient)
-                input_grads = node.backward(node, *grads)
+                if anomaly.enabled:
+                    input_grads = anomaly.run_backward(node, grads)
+                else:
+                    input_grads = node.backward(node, *grads)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
                 if anomaly.enabled:

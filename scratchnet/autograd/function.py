@@ -55,7 +55,7 @@ class Function:
     """A differentiable op and, once applied with grad on, a node of the graph."""
 
     __slots__ = ("next_edges", "needs_input_grad", "inputs", "out_arrays", "n_out", "hooks",
-                 "released", "created_at", "__dict__")
+                 "released", "created_at", "out_meta", "__dict__")
 
     save_inputs = True
     save_output = False
@@ -108,6 +108,9 @@ class Function:
             ctx.inputs = inputs if cls.save_inputs else None
             ctx.out_arrays = (out if type(out) is tuple else (out,)) if cls.save_output else None
             ctx.n_out = n_out
+            # (shape, dtype, array type) of each output, for Tensor.graph()
+            ctx.out_meta = (tuple((a.shape, a.dtype, type(a)) for a in out) if n_out > 1
+                            else ((out.shape, out.dtype, type(out)),))
             ctx.hooks = None
             ctx.released = False
             ctx.created_at = _ANOMALY.where() if _ANOMALY.enabled else None
