@@ -1,0 +1,183 @@
+"""Benchmark: nn.LSTM / nn.GRU layer, forward + backward, scratchnet vs torch.nn on CPU.
+
+One layer, one direction, batch 32, T = 50 steps, input 64, hidden 128 and
+256, float32, time-major.  One iteration = forward of the whole sequence and
+backward from a fixed output gradient (into the input and all four
+parameters).  scratchnet runs with its default CPU kernel backend (Numba) and
+with the NumPy reference backend; torch with its own CPU kernels.
+
+Timing: the implementations run interleaved (A B C A B C ...), the median of
+each is taken, and ratios are torch_time / our_time (> 1: scratchnet faster).
+Threads are matched: torch.set_num_threads(n), Numba's n threads, and the
+NumPy BLAS (OpenBLAS) limited to n through threadpoolctl when it is installed.
+Results: benchmarks/results/rnn_cpu.json (+ .png); --quick writes
+rnn_cpu_quick.json.
+
+    python benchmarks/bench_rnn.py [--quick]
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
+
+
+def _interleaved(fns: dict, reps: int) -> dict:
+    """Median seconds of each callable, timed round-robin so load drifts hit all alike."""
+    for f in fns.values():          # warm-up (Numba compile, allocator, caches)
+        f()
+        f()
+    times = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, f in fns.items():
+            t0 = time.perf_counter()
+            f()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
+
+
+def _threads():
+    """The thread count all three libraries get: Numba's (else the CPU count)."""
+    try:
+        import numba
+        return numba.get_num_threads()
+    except ImportError:
+        return os.cpu_count() or 1
+
+
+def _blas_limit(n):
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return contextlib.nullcontext(), "not limited (threadpoolctl missing)"
+    return threadpool_limits(limits=n, user_api="blas"), f"limited to {n} (threadpoolctl)"
+
+
+def _case(kind, N, T, I, H, reps, backends):
+    import torch
+    import scratchnet as sn
+    import scratchnet.kernels as kernels
+    from scratchnet import nn
+    from scratchnet.nn.utils.convert import from_torch
+
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn, kind)(I, H)
+    ours = getattr(nn, kind)(I, H)
+    ours.load_state_dict(from_torch(theirs.state_dict()))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((T, N, I)).astype(np.float32)
+    g = rng.standard_normal((T, N, H)).astype(np.float32)
+    xt, gt = torch.tensor(x, requires_grad=True), torch.tensor(g)
+    xs, gs = sn.Tensor(x, requires_grad=True), sn.Tensor(g)
+
+    def torch_step():
+        theirs.zero_grad(set_to_none=True)
+        xt.grad = None
+        out, _ = theirs(xt)
+        out.backward(gt)
+
+    def ours_step(backend):
+        def step():
+            with kernels.use(backend):
+                ours.zero_grad()
+                xs.grad = None
+                out, _ = ours(xs)
+                out.backward(gs)
+        return step
+
+    fns = {"torch": torch_step}
+    for b in backends:
+        fns[f"scratchnet_{b}"] = ours_step(b)
+    # one correctness check before timing: same gradient for the input
+    torch_step()
+    ours_step(backends[0])()
+    err = float(np.abs(xs.grad.numpy() - xt.grad.numpy()).max())
+    med = _interleaved(fns, reps)
+    row = {"name": f"{kind} H={H}", "kind": kind, "N": N, "T": T, "input": I, "hidden": H,
+           "max_abs_dx_diff_vs_torch": err,
+           "ms": {k: 1e3 * v for k, v in med.items()}}
+    for b in backends:
+        row[f"ratio_{b}"] = med["torch"] / med[f"scratchnet_{b}"]
+    return row
+
+
+def _plot(rows, path):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    keys = [k for k in rows[0] if k.startswith("ratio_")]
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    width = 0.8 / len(keys)
+    for j, k in enumerate(keys):
+        ax.bar([i + j * width for i in range(len(rows))], [r[k] for r in rows], width,
+               label=k.replace("ratio_", "scratchnet "))
+    ax.axhline(1.0, color="k", lw=1)
+    ax.set_xticks([i + width * (len(keys) - 1) / 2 for i in range(len(rows))],
+                  [r["name"] for r in rows])
+    ax.set_ylabel("torch time / scratchnet time")
+    ax.set_title("LSTM/GRU layer fwd+bwd, CPU, N=32 T=50 I=64, float32")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def run(quick: bool = False) -> dict:
+    import torch
+    import scratchnet.kernels as kernels
+    from scratchnet.serialization import write_json
+
+    n = _threads()
+    torch.set_num_threads(n)
+    limit, blas_note = _blas_limit(n)
+    backends = [b for b in ("numba", "reference") if kernels.available(b)]
+    reps = 5 if quick else 21
+    N, T, I = (8, 10, 64) if quick else (32, 50, 64)
+    rows = []
+    with limit:
+        for kind in ("LSTM", "GRU"):
+            for H in (128, 256):
+                rows.append(_case(kind, N, T, I, H, reps, backends))
+    result = {
+        "benchmark": "rnn_cpu", "quick": quick, "repetitions": reps,
+        "threads": {"torch": torch.get_num_threads(), "numba": n, "numpy_blas": blas_note},
+        "dtype": "float32", "torch_version": torch.__version__,
+        "machine": platform.platform(), "cpu_count": os.cpu_count(),
+        "load_average_1_5_15min": os.getloadavg() if hasattr(os, "getloadavg") else None,
+        "note": "ratio = torch median / scratchnet median (> 1: scratchnet faster); "
+                "forward + backward of one layer; timings interleaved",
+        "cases": rows,
+    }
+    os.makedirs(RESULTS, exist_ok=True)
+    stem = os.path.join(RESULTS, "rnn_cpu_quick" if quick else "rnn_cpu")
+    write_json(result, stem + ".json")
+    _plot(rows, stem + ".png")
+    return result
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small shapes, few repetitions")
+    args = parser.parse_args(argv)
+    result = run(quick=args.quick)
+    print(f"threads: {result['threads']}")
+    for r in result["cases"]:
+        ratios = "  ".join(f"{k}={v:.2f}" for k, v in r.items() if k.startswith("ratio_"))
+        ms = "  ".join(f"{k}={v:.2f}ms" for k, v in r["ms"].items())
+        print(f"{r['name']:<10} {ms}  {ratios}  (|dx diff| {r['max_abs_dx_diff_vs_torch']:.1e})")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
