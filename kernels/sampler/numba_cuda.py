@@ -40,7 +40,7 @@ MAX_BLOCKS = 4096      # grid cap; grid-stride loops cover the rest
 
 
 def _key(seed: int):
-    return np.uint64(seed & MASK32), np.uint64(seed >> 32)
+    return np.uint32(seed & MASK32), np.uint32(seed >> 32)
 
 
 def _grid(n: int, threads: int = THREADS, max_blocks: int = MAX_BLOCKS) -> int:

@@ -401,3 +401,45 @@ def test_gpu_backends_match_reference_on_cupy(name):
     np.testing.assert_array_equal(cp.asnumpy(words), philox.philox_uint32(77, _offsets(1000)))
     np.testing.assert_allclose(cp.asnumpy(z), z_ref, rtol=1e-5, atol=5e-6)
     np.testing.assert_allclose(cp.asnumpy(kl), kl_ref, rtol=1e-5, atol=1e-4)
+
+
+# ----------------------------------------------------------------- libm-free math of the CPU kernels
+
+def test_vecmath_plain_python_matches_numpy():
+    from scratchnet.kernels.sampler import vecmath
+
+    for x in (2.0 ** -31, 1e-7, 0.3, 0.70710678, 0.999999, 1.0):
+        assert abs(vecmath.log_f64(x) - np.log(x)) <= 1e-12 * abs(np.log(x)) + 1e-15
+    for t in (0.0, 0.5, 1.5707963, 2.0, 3.14159, 4.0, 4.712389, 6.2831853):
+        assert abs(vecmath.cos_f64(t) - np.cos(t)) < 1e-14
+    for x in (-700.0, -20.0, -1.0, 0.0, 1e-9, 0.5, 3.0, 88.0, 700.0):
+        assert abs(vecmath.exp_f64(x) - np.exp(x)) <= 1e-14 * np.exp(x)
+
+
+@needs_numba
+def test_vecmath_compiled_matches_numpy_everywhere():
+    from numba import njit
+
+    from scratchnet.kernels.sampler import numba_cpu
+
+    log_f, cos_f, exp_f = (numba_cpu._device[n] for n in ("log_f64", "cos_f64", "exp_f64"))
+
+    @njit(error_model="numpy")
+    def apply(x, which, out):
+        for i in range(x.size):
+            out[i] = log_f(x[i]) if which == 0 else (cos_f(x[i]) if which == 1 else exp_f(x[i]))
+
+    def run(x, which):
+        out = np.empty_like(x)
+        apply(x, which, out)
+        return out
+
+    x = np.concatenate([np.geomspace(2.0 ** -31, 1.0, 20001), np.random.default_rng(0).random(5000)])
+    np.testing.assert_allclose(run(x, 0), np.log(x), rtol=1e-12, atol=1e-15)
+    t = np.linspace(0.0, 2 * np.pi, 20001)
+    np.testing.assert_allclose(run(t, 1), np.cos(t), rtol=0, atol=1e-14)
+    e = np.concatenate([np.linspace(-708.0, 709.0, 20001), [0.0, -1e-300, 1e-300]])
+    np.testing.assert_allclose(run(e, 2), np.exp(e), rtol=2e-15, atol=0)
+    edge = run(np.array([np.inf, -np.inf, np.nan, 710.0, -746.0]), 2)
+    assert edge[0] == np.inf and edge[1] == 0.0 and np.isnan(edge[2])
+    assert edge[3] == np.inf and edge[4] == 0.0
