@@ -6,7 +6,7 @@ Each element draws its own noise from its own counter (``philox_scalar``), so
 the loop is embarrassingly parallel (``prange``) and the result does not
 depend on the number of threads.  The fused pass reads mu and logvar and
 writes z: 12 bytes per float32 element, the minimum.  The KL variant runs
-over rows (one row per parallel iteration) and also sums
+over blocks of whole rows (one block per parallel iteration) and also sums
 1 + logvar - mu**2 - exp(logvar) along the row, in float64.
 
 Speed comes from SIMD: the Philox rounds, the uint32 -> float conversion and
