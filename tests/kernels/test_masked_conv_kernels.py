@@ -193,6 +193,20 @@ def check_backend(mod, rng, n, c_in, c_out, h, w, k, mask_type, groups, dtype, t
     assert np.all(pairs[3][0][dead] == 0.0)
 
 
+@pytest.mark.parametrize("backend", ["reference", pytest.param("numba", marks=needs_numba)])
+def test_non_contiguous_inputs(backend):
+    """Strided views (flipped, sliced) give the same result as their contiguous copies."""
+    mod = mc.backend_module(backend)
+    rng = np.random.default_rng(16)
+    x, w, b, gy = make(rng, 2, 3, 5, 6, 10, 3)
+    xv, gyv = x[:, :, :, ::2], gy[:, :, :, ::2]          # W: 10 -> 5, stride 2
+    wv = np.swapaxes(np.swapaxes(w, 2, 3).copy(), 2, 3)   # same values, transposed strides
+    np.testing.assert_allclose(mod.forward(xv, wv, b, "A"), from_ref.forward(xv.copy(), w, b, "A"), rtol=1e-12)
+    np.testing.assert_allclose(mod.grad_input(gyv, wv, "A"), from_ref.grad_input(gyv.copy(), w, "A"), rtol=1e-12)
+    np.testing.assert_allclose(mod.grad_weight(gyv, xv, "A", 3), from_ref.grad_weight(gyv.copy(), xv.copy(), "A", 3),
+                               rtol=1e-12)
+
+
 NUMBA_SHAPES = [(2, 3, 5, 5, 5, 3, "A", None, np.float64), (3, 4, 7, 6, 9, 5, "B", None, np.float64),
                 (1, 2, 3, 8, 4, 7, "A", None, np.float64), (2, 16, 8, 4, 4, 7, "A", None, np.float64),
                 (2, 3, 6, 5, 5, 3, "B", 3, np.float64),          # channel groups: the reference fallback
