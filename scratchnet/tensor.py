@@ -32,7 +32,9 @@ class Tensor:
         if isinstance(data, Tensor):
             data = data.data
         elif not (isinstance(data, np.ndarray) or backend.is_cupy(data)):
-            data = np.asarray(data)
+            data, given = np.asarray(data), data
+            if data.dtype == np.float64 and not isinstance(given, np.generic):
+                data = data.astype(np.float32)     # Python floats -> float32 (the default)
         self.data = data
         self.grad = None
         self.grad_fn = None
