@@ -19,9 +19,10 @@ from ._args import pair
 from .broadcast import sum_to
 
 
-def _const(xp_array):
-    """A mask or other array as a Tensor outside the graph."""
-    return _wrap(xp_array)
+def _const(array):
+    """A mask or other array as a Tensor outside the graph.  (NumPy ufuncs turn
+    0-d arrays into scalars; ``asarray`` turns them back.)"""
+    return _wrap(backend.array_module(array).asarray(array))
 
 
 class Log1p(Function):

@@ -16,6 +16,7 @@ from collections import namedtuple
 from ..autograd.function import Function, OpError
 from .. import backend
 from ..tensor import _wrap
+from ._dims import reduce_axes
 from .reductions import expand_back, normalize_dims
 
 #: what max(x, dim)/min(x, dim) return: unpacks as ``values, indices = ...``
@@ -37,7 +38,7 @@ class _Extreme(Function):
     @classmethod
     def forward(cls, ctx, x, dim=None, keepdim=False):
         op = cls.op_name()
-        axes = normalize_dims(op, dim, x.ndim)
+        axes = reduce_axes(op, dim, x.ndim)
         _check_nonempty(op, x, axes)
         y = (x.max if cls.largest else x.min)(axis=axes, keepdims=True)
         ctx.y, ctx.axes, ctx.keepdim = y, axes, keepdim
@@ -50,7 +51,7 @@ class _Extreme(Function):
         xp = backend.array_module(x.data)
         hit = (x.data == ctx.y).astype(x.dtype)
         ties = xp.maximum(hit.sum(axis=ctx.axes, keepdims=True), 1)   # NaN: no hit, no 0/0
-        mask = _wrap(hit / ties)                                     # [x == y] / #ties
+        mask = _wrap(xp.asarray(hit / ties))                                     # [x == y] / #ties
         return expand_back(g, x.shape, ctx.axes, ctx.keepdim) * mask
 
 

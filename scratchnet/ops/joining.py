@@ -70,7 +70,8 @@ class Split(Function):
         for s in sizes[:-1]:
             start += s
             edges.append(start)
-        return tuple(backend.array_module(x).split(x, edges, axis=axis))
+        pieces = tuple(backend.array_module(x).split(x, edges, axis=axis))
+        return pieces if len(pieces) > 1 else pieces[0]     # one piece: a plain output
 
     @staticmethod
     def backward(ctx, *grads):
@@ -99,6 +100,8 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, g):
         parts = Split.apply(g, sizes=[1] * ctx.n, dim=ctx.axis)
+        if ctx.n == 1:
+            return parts.squeeze(ctx.axis)
         return tuple(p.squeeze(ctx.axis) for p in parts)
 
 

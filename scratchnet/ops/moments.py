@@ -5,13 +5,16 @@
 correction=1 (the default, as in PyTorch) gives the unbiased estimate.
 The gradient of Σ(x - x̄)² is 2(x - x̄) (the x̄ term drops out because
 Σ(x - x̄) = 0), so   dx = dy · 2(x - x̄)/(n - correction).
-std is sqrt(var): one more op, whose backward divides by 2·std.
+For std = sqrt(var):   dx = dy · (x - x̄)/((n - correction)·std),  taken as 0
+where std = 0 (all values equal), as PyTorch does, instead of dividing by 0.
 """
 from __future__ import annotations
 
 from ..autograd.function import Function, OpError
-from .elementwise import Sqrt
-from .reductions import expand_back, normalize_dims
+from .. import backend
+from ..tensor import _wrap
+from ._dims import reduce_axes
+from .reductions import expand_back
 
 
 class Var(Function):
@@ -19,23 +22,47 @@ class Var(Function):
 
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        axes = normalize_dims("var", dim, x.ndim)
-        n = 1
-        for a in axes:
-            n *= x.shape[a]
-        dof = n - correction
-        if dof <= 0:
-            raise OpError(f"var: {n} element(s) along dims {axes} of shape {x.shape} ({x.dtype}) "
-                          f"with correction={correction} leave {dof} degrees of freedom")
-        ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
-        centered = x - x.mean(axis=axes, keepdims=True)
-        return (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(dof)
+        return _variance(ctx, x, dim, correction, keepdim, "var")
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.inputs
         centered = x - x.mean(ctx.axes, keepdim=True)
         return expand_back(g, x.shape, ctx.axes, ctx.keepdim) * centered * (2.0 / ctx.dof)
+
+
+def _variance(ctx, x, dim, correction, keepdim, op):
+    """Σ (x - x̄)² / (n - correction) over ``dim``; stores axes/keepdim/dof on ctx."""
+    axes = reduce_axes(op, dim, x.ndim)
+    n = 1
+    for a in axes:
+        n *= x.shape[a]
+    dof = n - correction
+    if dof <= 0:
+        raise OpError(f"{op}: {n} element(s) along dims {axes} of shape {x.shape} ({x.dtype}) "
+                      f"with correction={correction} leave {dof} degrees of freedom")
+    ctx.axes, ctx.keepdim, ctx.dof = axes, keepdim, dof
+    centered = x - x.mean(axis=axes, keepdims=True)
+    return (centered * centered).sum(axis=axes, keepdims=keepdim) / x.dtype.type(dof)
+
+
+class Std(Function):
+    """y = sqrt(var(x)).   dx = dy · (x - x̄)/((n - correction)·y),  0 where y = 0."""
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        return backend.array_module(x).sqrt(_variance(ctx, x, dim, correction, keepdim, "std"))
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.inputs
+        y = ctx.output()
+        xp = backend.array_module(y.data)
+        zero = _wrap(xp.asarray((y.data == 0).astype(y.dtype)))
+        inverse = (1.0 - zero) / (y + zero)                  # 1/y, and 0 where y = 0
+        centered = x - x.mean(ctx.axes, keepdim=True)
+        return expand_back(g * inverse, x.shape, ctx.axes, ctx.keepdim) * centered * (1.0 / ctx.dof)
 
 
 def _correction(op, unbiased, correction):
@@ -55,5 +82,5 @@ def var(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std(x, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: sqrt(var(...)), same arguments as var."""
-    return Sqrt.apply(Var.apply(x, dim=dim, correction=_correction("std", unbiased, correction),
-                                keepdim=keepdim))
+    return Std.apply(x, dim=dim, correction=_correction("std", unbiased, correction),
+                     keepdim=keepdim)

@@ -10,7 +10,7 @@ import math
 
 from ..autograd.function import Function, OpError
 from .. import backend
-from ..tensor import _wrap
+from .elementwise import _const
 from .activations import Sigmoid, sigmoid_array
 from .special import Erf, erfc_array
 
@@ -34,7 +34,7 @@ class LeakyRelu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return g * _wrap(ctx.scale)
+        return g * _const(ctx.scale)
 
 
 class Elu(Function):
@@ -54,7 +54,7 @@ class Elu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        neg = _wrap(ctx.neg)
+        neg = _const(ctx.neg)
         y = ctx.output()
         # slope = 1 where x > 0, y + α where x <= 0:  (y + α)·neg + (1 - neg)
         return g * ((y + ctx.alpha) * neg + (1.0 - neg))
@@ -84,7 +84,7 @@ class Softplus(Function):
     @staticmethod
     def backward(ctx, g):
         x, = ctx.inputs
-        lin = _wrap(ctx.linear)
+        lin = _const(ctx.linear)
         s = Sigmoid.apply(x * ctx.beta)
         return g * (s * (1.0 - lin) + lin)
 

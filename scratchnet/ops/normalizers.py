@@ -12,9 +12,10 @@ Gradients (s = softmax(x) along the dim, S = the sum over that dim):
 """
 from __future__ import annotations
 
-from ..autograd.function import Function
+from ..autograd.function import Function, OpError
 from .. import backend
-from .reductions import expand_back, normalize_dims
+from ._dims import reduce_axes
+from .reductions import expand_back
 
 
 def _shifted(x, axes):
@@ -29,6 +30,14 @@ def _quiet_log_zero(xp):
     import contextlib
     import numpy as np
     return np.errstate(divide="ignore") if xp is np else contextlib.nullcontext()
+
+
+def _one_axis(op, dim, ndim):
+    """The softmax axis; None for a 0-d tensor (a single element: softmax = 1)."""
+    axes = reduce_axes(op, dim, ndim)
+    if len(axes) != 1 and ndim:
+        raise OpError(f"{op}: needs a single dim, got {dim} for {ndim} dimensions")
+    return axes[0] if axes else None
 
 
 def logsumexp_array(x, axes, keepdim=False):
@@ -47,7 +56,7 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
-        axes = normalize_dims("logsumexp", dim, x.ndim)
+        axes = reduce_axes("logsumexp", dim, x.ndim)
         ctx.axes, ctx.keepdim = axes, keepdim
         return logsumexp_array(x, axes, keepdim)
 
@@ -66,7 +75,7 @@ class Softmax(Function):
     @staticmethod
     def forward(ctx, x, dim):
         xp = backend.array_module(x)
-        ctx.axis, = normalize_dims("softmax", dim, x.ndim)
+        ctx.axis = _one_axis("softmax", dim, x.ndim)
         e = xp.exp(_shifted(x, ctx.axis)[0])
         return e / e.sum(axis=ctx.axis, keepdims=True)
 
@@ -83,8 +92,8 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        ctx.axis, = normalize_dims("log_softmax", dim, x.ndim)
-        return x - logsumexp_array(x, (ctx.axis,), keepdim=True)
+        ctx.axis = _one_axis("log_softmax", dim, x.ndim)
+        return x - logsumexp_array(x, () if ctx.axis is None else (ctx.axis,), keepdim=True)
 
     @staticmethod
     def backward(ctx, g):

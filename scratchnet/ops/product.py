@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from ..autograd.function import Function, OpError
 from .. import backend
-from .reductions import expand_back, normalize_dims
+from ._dims import reduce_axes
+from .reductions import expand_back
 
 
 def exclusive_prod_array(x, axis):
@@ -63,7 +64,7 @@ class Prod(Function):
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
-        axes = normalize_dims("prod", dim, x.ndim)
+        axes = reduce_axes("prod", dim, x.ndim)
         ctx.axes, ctx.keepdim = axes, keepdim
         return x.prod(axis=axes, keepdims=keepdim)
 

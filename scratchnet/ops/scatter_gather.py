@@ -152,9 +152,9 @@ def index_select(x, dim, index):
         raise OpError(f"index_select: index must be a 1-D integer tensor, got {idx.shape} "
                       f"{idx.dtype}")
     n = x.shape[axis] if x.ndim else 1
-    if idx.size and (idx.min() < -n or idx.max() >= n):
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise OpError(f"index_select: index values from {int(idx.min())} to {int(idx.max())} "
-                      f"out of range for dim {axis} of shape {x.shape}")
+                      f"are out of range [0, {n}) for dim {axis} of shape {x.shape}")
     return GetItem.apply(x, index=(slice(None),) * axis + (idx.reshape(-1),))
 
 

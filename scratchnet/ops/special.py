@@ -61,6 +61,9 @@ def _fraction(xp, a, depth):
 
 def _erf_erfc_abs(xp, a):
     """(erf(a), erfc(a)) for a = |x| >= 0 in float64; each accurate where it is computed."""
+    if a.ndim == 0:                                  # nonzero() needs at least one axis
+        erf, erfc = _erf_erfc_abs(xp, a.reshape(1))
+        return erf.reshape(()), erfc.reshape(())
     erf = xp.empty_like(a)
     erfc = xp.empty_like(a)
     lower = 0.0

@@ -131,9 +131,10 @@ register("var_dim_keepdim", lambda a: a.var(1, keepdim=True), normals((3, 4)),
 register("var_dims_biased", lambda a: sn.var(a, (0, 2), correction=0), normals((2, 3, 4)),
          lambda a: a.var(axis=(0, 2)), [MO.Var])
 register("std_dim", lambda a: a.std(0), normals((4, 3)), lambda a: a.std(axis=0, ddof=1),
-         [MO.Var, E.Sqrt])
+         [MO.Std])
 register("std_unbiased_false", lambda a: a.std(-1, unbiased=False, keepdim=True),
-         normals((2, 5)), lambda a: a.std(axis=-1, keepdims=True), [MO.Var, E.Sqrt])
+         normals((2, 5)), lambda a: a.std(axis=-1, keepdims=True), [MO.Std])
+register("std_all", lambda a: sn.std(a), normals((2, 3)), lambda a: a.std(ddof=1), [MO.Std])
 register("max_all", lambda a: a.max(), normals((3, 4)), np.max, [X.AMax])
 register("min_all", lambda a: a.min(), normals((3, 4)), np.min, [X.AMin])
 register("amax_dims_keepdim", lambda a: a.amax((0, 2), keepdim=True), normals((2, 3, 4)),
