@@ -112,3 +112,21 @@ register("cross_entropy_probs",
          lambda x, t: F.cross_entropy(x, t),
          lambda rng: [rng.standard_normal((4, 3)), rng.dirichlet(np.ones(3), 4)],
          lambda x, t: -(t * _np_log_softmax(x)).sum(1).mean(), [])
+
+# the fused op behind cross_entropy for class indices (first-order backward runs the
+# array fast path, gradgradcheck the Tensor-op path)
+from scratchnet.nn.functional.loss_classification import CrossEntropy  # noqa: E402
+
+register("cross_entropy_fused_weight_ignore",
+         lambda x, w: F.cross_entropy(x, _NLL_T, weight=w),
+         lambda rng: [rng.standard_normal((5, 5)), rng.uniform(0.5, 2, (5,))],
+         lambda x, w: _np_nll(_np_log_softmax(x), _NLL_T.data, w), [CrossEntropy],
+         grad_inputs=[0])
+register("cross_entropy_fused_spatial_none",
+         lambda x: F.cross_entropy(x, _NLL_T2, reduction="none"),
+         lambda rng: [rng.standard_normal((2, 3, 2, 2))],
+         lambda x: _np_nll(_np_log_softmax(x), _NLL_T2.data, reduction="none"), [CrossEntropy])
+register("cross_entropy_fused_sum_extreme",
+         lambda x: F.cross_entropy(x, _NLL_T, reduction="sum"),
+         lambda rng: [rng.standard_normal((5, 5)) * 30],
+         lambda x: _np_nll(_np_log_softmax(x), _NLL_T.data, reduction="sum"), [CrossEntropy])

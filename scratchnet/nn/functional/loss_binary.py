@@ -20,9 +20,11 @@ import numpy as np
 
 from ... import backend
 from ...autograd.function import Function, OpError
+from ...autograd.grad_mode import _GradMode
 from ...ops.broadcast import sum_to
 from ...tensor import _wrap
 from ._reduction import check_reduction, check_same_shape, check_tensor, reduce
+from ...ops.activations import sigmoid_array
 from .activation import LogSigmoid
 
 LOG_FLOOR = -100.0      # log x is floored here: -log(0) counts as 100
@@ -94,7 +96,9 @@ class BinaryCrossEntropyWithLogits(Function):
         pw = ctx.inputs[2] if len(ctx.inputs) > 2 else None
         needs = ctx.needs_input_grad
         gx = gy = gp = None
-        if needs[0]:
+        if needs[0] and pw is None and not _GradMode.enabled:     # plain backward: arrays
+            gx = _wrap(g.data * (sigmoid_array(x.data) - y.data))
+        elif needs[0]:
             s = x.sigmoid()
             if pw is None:
                 gx = g * (s - y)                                   # σ(x) - y

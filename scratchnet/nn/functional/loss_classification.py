@@ -22,6 +22,7 @@ import numpy as np
 
 from ... import backend
 from ...autograd.function import Function, OpError
+from ...autograd.grad_mode import _GradMode
 from ...tensor import Tensor, _wrap
 from ._reduction import check_reduction, check_tensor
 
@@ -63,6 +64,44 @@ class NLLLoss(Function):
         if ctx.reduction == "none":
             g = g.unsqueeze(1)                                      # dl_i spread over classes
         return g * _wrap(c)
+
+
+class CrossEntropy(Function):
+    """Fused log_softmax + nll_loss for class-index targets (the common case).
+
+    forward:  z = (x - m) - log Σ_c e^(x_c - m)   (m = max over classes),
+              then l_i = -w_i z[i, y_i] reduced as in nll_loss.
+    backward: dx[i, c] = dl_i · coef_i · (p[i, c] - [c == y_i]),  p = e^z = softmax(x),
+              coef_i = w_i (÷ Σw for 'mean').
+    Without create_graph the gradient is one array expression on the saved p; with
+    create_graph it is built from Tensor ops (softmax of the input) so that it can
+    be differentiated again."""
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, target, weight, ignore_index, reduction):
+        xp = backend.array_module(x)
+        shifted = x - x.max(axis=1, keepdims=True)                   # x - m
+        e = xp.exp(shifted)
+        total = e.sum(axis=1, keepdims=True)
+        z = shifted - xp.log(total)                                  # log softmax
+        ctx.p = e / total                                            # softmax, for backward
+        return NLLLoss.forward(ctx, z, target, weight, ignore_index, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = backend.array_module(ctx.coef)
+        classes = xp.arange(ctx.shape[1]).reshape((1, -1) + (1,) * (len(ctx.shape) - 2))
+        onehot = ctx.idx == classes                                  # [c == y_i]
+        w = -ctx.coef[:, None]                                       # coef_i, broadcast on c
+        if not _GradMode.enabled:                                    # plain backward: arrays
+            gd = g.data[:, None] if ctx.reduction == "none" else g.data
+            return _wrap(gd * w * (ctx.p - onehot))
+        if ctx.reduction == "none":
+            g = g.unsqueeze(1)
+        x, = ctx.inputs
+        from ...ops import softmax
+        return g * _wrap(w) * (softmax(x, 1) - _wrap(onehot.astype(ctx.p.dtype)))
 
 
 def _class_targets(fn, input, target, ignore_index):
@@ -144,8 +183,9 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
         raise OpError(f"{fn}: label_smoothing must be in [0, 1], got {label_smoothing}")
     input, target, squeezed = _with_batch_dim(fn, input, target)
     n_classes = input.shape[1]
-    z = log_softmax(input, 1)                                      # log p, stable
     eps = label_smoothing
+    if target.dtype.kind == "f" or eps > 0:
+        z = log_softmax(input, 1)                                  # log p, stable
     if target.dtype.kind == "f":                                   # probabilities
         if target.shape != input.shape or target.dtype != input.dtype:
             raise OpError(f"{fn}: probability target must match input {input.shape} "
@@ -167,9 +207,11 @@ def cross_entropy(input, target, weight=None, ignore_index: int = -100, reductio
 
     t = _class_targets(fn, input, target, ignore_index)
     w = _class_weight(fn, weight, input)
+    if eps == 0:                                                   # one fused node
+        loss = CrossEntropy.apply(input, target=t, weight=w, ignore_index=ignore_index,
+                                  reduction=reduction)
+        return _unbatch(loss, reduction, squeezed)
     nll = NLLLoss.apply(z, target=t, weight=w, ignore_index=ignore_index, reduction=reduction)
-    if eps == 0:
-        return _unbatch(nll, reduction, squeezed)
     # smoothing term s_i = -Σ_c w_c z_ic, zero for ignored targets
     zw = z if weight is None else z * weight.reshape(_class_shape(input.ndim)(n_classes))
     valid = (t != ignore_index)
