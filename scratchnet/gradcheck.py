@@ -91,11 +91,18 @@ def _numerical_column(fn, inputs, x, j, eps):
     return f_plus, f_minus
 
 
-def _numerical_jacobians(fn, inputs, eps, check_kinks, f0):
-    """One Jacobian per differentiable input, shape (n_outputs, n_input_elements)."""
+def _numerical_jacobians(fn, inputs, eps, check_kinks, f0, kinks=None, kink_tol=1e-3):
+    """One Jacobian per differentiable input, shape (n_outputs, n_input_elements).
+
+    With ``check_kinks`` the same evaluations also give the one-sided slopes
+    (f(x+eps) − f(x))/eps and (f(x) − f(x−eps))/eps; where they differ by more
+    than ``kink_tol`` the input sits on a kink, and a description is appended
+    to the list ``kinks``.
+    """
     # Grad mode stays on: fn may itself call autograd (as in gradgradcheck).
     jacs = []
-    for x in inputs:
+    index = -1
+    for i, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
         if not x.data.flags.writeable or not x.data.flags.c_contiguous:
@@ -104,8 +111,31 @@ def _numerical_jacobians(fn, inputs, eps, check_kinks, f0):
         for j in range(x.data.size):
             f_plus, f_minus = _numerical_column(fn, inputs, x, j, eps)
             jac[:, j] = (f_plus - f_minus) / (2 * eps)
+            if check_kinks and kinks is not None:
+                report = _kink_text(f0, f_plus, f_minus, eps, x, j, i, kink_tol)
+                if report is not None:
+                    kinks.append(report)
         jacs.append(jac)
     return jacs
+
+
+def _element(j, shape) -> tuple:
+    """Flat index j as a tuple of plain ints: (1, 2), not (np.int64(1), np.int64(2))."""
+    return tuple(int(i) for i in np.unravel_index(j, shape))
+
+
+def _kink_text(f0, f_plus, f_minus, eps, x, j, index, tol):
+    """Describe the kink if f's left and right slopes at x_j differ by more than tol."""
+    right = (f_plus - f0) / eps
+    left = (f0 - f_minus) / eps
+    gap = np.abs(right - left)
+    if not gap.size or gap.max() <= tol:
+        return None
+    k = int(np.argmax(gap))
+    value = x.data.reshape(-1)[j]
+    return (f"input {index} element {_element(j, x.shape)} (value {float(value)!r}) sits on "
+            f"a non-differentiable point: output element {k} has left slope {left[k]:.6g} "
+            f"and right slope {right[k]:.6g}")
 
 
 def _analytical_jacobians(fn, inputs):
@@ -135,22 +165,6 @@ def _analytical_jacobians(fn, inputs):
     return jacs
 
 
-def _kink_report(fn, inputs, x, j, eps, index, tol):
-    """If f has different left and right slopes at x_j, describe it."""
-    flat = x.data.reshape(-1)
-    f0 = _flat_outputs(fn, inputs)
-    f_plus, f_minus = _numerical_column(fn, inputs, x, j, eps)
-    right = (f_plus - f0) / eps
-    left = (f0 - f_minus) / eps
-    gap = np.abs(right - left)
-    if gap.size and gap.max() > tol:
-        k = int(np.argmax(gap))
-        return (f"input {index} element {np.unravel_index(j, x.shape)} (value {flat[j]!r}) sits on "
-                f"a non-differentiable point: output element {k} has left slope {left[k]:.6g} "
-                f"and right slope {right[k]:.6g}")
-    return None
-
-
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False,
               raise_exception=True, check_kinks=False, seed=0):
     """Check the gradients of ``fn`` at ``inputs`` against finite differences.
@@ -158,8 +172,9 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False,
     Returns True when they agree.  On disagreement raises GradcheckError (or
     returns False with ``raise_exception=False``) saying which input, which
     element, and the numerical and analytical values.  With ``check_kinks``,
-    a mismatch at a point where the left and right slopes differ is reported
-    as a NonDifferentiablePointError instead.
+    every input element where the left and right slopes of f differ (a kink,
+    like |x| at 0) is reported as a NonDifferentiablePointError, even where
+    the two derivatives happen to agree: there is no gradient to check there.
     """
     inputs = _fresh_inputs(_as_tuple(inputs))
     _check_dtypes(inputs)
@@ -180,22 +195,23 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, fast_mode=False,
 
 def _slow_check(fn, inputs, diff, eps, atol, rtol, check_kinks):
     f0 = _flat_outputs(fn, inputs)
-    numerical = _numerical_jacobians(fn, inputs, eps, check_kinks, f0)
+    kinks: list = []
+    numerical = _numerical_jacobians(fn, inputs, eps, check_kinks, f0, kinks,
+                                     kink_tol=max(10 * atol, 1e-3))
+    if kinks:
+        more = f" (and {len(kinks) - 1} more)" if len(kinks) > 1 else ""
+        raise NonDifferentiablePointError("gradcheck: " + kinks[0] + more)
     analytical = _analytical_jacobians(fn, inputs)
     for (index, x), num, ana in zip(diff, numerical, analytical):
         bad = np.abs(ana - num) > atol + rtol * np.abs(num)
         if not bad.any():
             continue
         out_k, j = map(int, np.argwhere(bad)[0])
-        if check_kinks:
-            report = _kink_report(fn, inputs, x, j, eps, index, tol=max(10 * atol, 1e-3))
-            if report is not None:
-                raise NonDifferentiablePointError("gradcheck: " + report)
         worst = np.unravel_index(np.argmax(np.abs(ana - num)), ana.shape)
         raise GradcheckError(
             f"gradcheck: Jacobian mismatch for input {index} (shape {x.shape}) at element "
-            f"{np.unravel_index(j, x.shape)}, output element {out_k}:\n"
-            f"  numerical  {num[out_k, j]!r}\n  analytical {ana[out_k, j]!r}\n"
+            f"{_element(j, x.shape)}, output element {out_k}:\n"
+            f"  numerical  {float(num[out_k, j])!r}\n  analytical {float(ana[out_k, j])!r}\n"
             f"  ({int(bad.sum())} of {bad.size} entries differ; largest difference "
             f"{abs(ana[worst] - num[worst]):.3g}; atol={atol}, rtol={rtol})")
 
