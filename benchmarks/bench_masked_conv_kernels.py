@@ -59,7 +59,20 @@ def _flops(n, c_in, c_out, h, w, taps):
     return 2.0 * n * c_out * h * w * c_in * taps
 
 
-def cpu_run(quick: bool = False) -> dict:
+def _limit_blas(threads: int):
+    """Context limiting OpenBLAS/MKL threads (threadpoolctl), or a no-op without it."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        return threadpool_limits(limits=threads, user_api="blas")
+    except ImportError:
+        import contextlib
+
+        return contextlib.nullcontext()
+
+
+def cpu_run(quick: bool = False, threads: int | None = None) -> dict:
+    """threads=None: Numba's default thread count for Numba, torch and BLAS alike."""
     import torch
 
     mc = _import_mc()
@@ -68,10 +81,18 @@ def cpu_run(quick: bool = False) -> dict:
         import numba
 
         nb = mc.backend_module("numba")
+        if threads is not None:
+            numba.set_num_threads(threads)
         threads = numba.get_num_threads()
     except ImportError:
-        nb, threads = None, os.cpu_count()
+        nb = None
+        threads = threads or os.cpu_count()
     torch.set_num_threads(threads)
+    with _limit_blas(threads):
+        return _cpu_run(quick, threads, torch, mc, ref, nb)
+
+
+def _cpu_run(quick, threads, torch, mc, ref, nb):
     F = torch.nn.functional
 
     n, c_in, c_out, h, w = (8, 16, 32, 16, 16) if quick else (32, 16, 32, 28, 28)
@@ -136,8 +157,8 @@ def cpu_run(quick: bool = False) -> dict:
         "what": "masked conv, float32 NCHW, stride 1, same padding; forward and forward+backward "
                 "(grad_input+grad_weight+grad_bias) vs torch conv2d(x, w*mask)",
         "shape": {"N": n, "C_in": c_in, "C_out": c_out, "H": h, "W": w},
-        "threads": {"numba": threads, "torch": torch.get_num_threads(),
-                    "note": "torch.set_num_threads set to Numba's thread count"},
+        "threads": {"numba": threads, "torch": torch.get_num_threads(), "blas": threads,
+                    "note": "torch.set_num_threads and the BLAS pool (threadpoolctl) set to Numba's thread count"},
         "method": f"interleaved round-robin, {reps} reps, medians",
         "versions": {"numpy": np.__version__, "torch": torch.__version__,
                      "numba": None if nb is None else __import__("numba").__version__},
@@ -244,15 +265,18 @@ def gpu_run(quick: bool = False) -> dict | None:
             "results": rows}
 
 
-def run(quick: bool = False, save: bool = True) -> dict:
-    """Run the CPU (and, with CUDA, the GPU) benchmark; returns the results as a dict."""
-    out = {"cpu": cpu_run(quick)}
+def run(quick: bool = False, save: bool = True, threads: int | None = None) -> dict:
+    """Run the CPU (and, with CUDA, the GPU) benchmark; returns the results as a dict.
+
+    The CPU results are saved as masked_conv_kernels_cpu[_quick][_<threads>t].json (+ .png);
+    the default thread count gets no thread suffix."""
+    out = {"cpu": cpu_run(quick, threads)}
     gpu = gpu_run(quick)
     if gpu is not None:
         out["gpu"] = gpu
     if save:
         os.makedirs(RESULTS, exist_ok=True)
-        suffix = "_quick" if quick else ""
+        suffix = ("_quick" if quick else "") + (f"_{threads}t" if threads is not None else "")
         with open(os.path.join(RESULTS, f"masked_conv_kernels_cpu{suffix}.json"), "w") as fh:
             json.dump(out["cpu"], fh, indent=2)
         plot_cpu(out["cpu"], os.path.join(RESULTS, f"masked_conv_kernels_cpu{suffix}.png"))
@@ -265,8 +289,10 @@ def run(quick: bool = False, save: bool = True) -> dict:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small shapes, few repetitions")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="threads for Numba, torch and BLAS (default: Numba's default)")
     args = ap.parse_args(argv)
-    run(quick=args.quick)
+    run(quick=args.quick, threads=args.threads)
 
 
 if __name__ == "__main__":

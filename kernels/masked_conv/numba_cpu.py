@@ -7,11 +7,11 @@ Same math as ``reference.py`` (read that first).  What Numba adds:
   loops over taps run over constant tuples DY, DX.  The set is cached in a dict
   (and on disk by ``cache=True``).
 * im2col reads x directly (zero outside the image, no padded copy) and is
-  parallel over (tap, channel, image) slabs; col2im is a *gather* parallel
+  parallel over (image, tap, channel) slabs; col2im is a *gather* parallel
   over (image, channel) -- every thread owns its output plane, so there are
-  no races and no padded buffer:
+  no races, and the plane (H*W floats) stays in L1 while the taps add up:
 
-      dx[n, c, i, j] = sum_t dcols[t*C + c, (n, i - dy_t, j - dx_t)]
+      dx[n, c, i, j] = sum_t dcols[n, t*C + c, (i - dy_t, j - dx_t)]
 
 * The GEMMs stay in BLAS (np.dot).  Measured on the 2-core dev box (batch 32,
   16->32 channels, 28x28, 5x5 "A", float32): BLAS GEMM ~100-200 GFLOP/s, a
@@ -44,18 +44,18 @@ def _build(k: int, mask_type: str) -> dict:
 
     @njit(parallel=True, cache=True, fastmath=False)
     def im2col(x, cols):
-        # cols[t*C + c, n, i, j] = x[n, c, i+dy_t, j+dx_t]  (0 outside the image)
+        # cols[n, t, c, i, j] = x[n, c, i+dy_t, j+dx_t]  (0 outside the image)
         n_img, c_in, h, w = x.shape
-        for job in prange(T * c_in * n_img):
-            t = job // (c_in * n_img)
-            c = (job // n_img) % c_in
-            n = job % n_img
+        for job in prange(n_img * T * c_in):
+            n = job // (T * c_in)
+            t = (job // c_in) % T
+            c = job % c_in
             dy = DY[t]
             dx = DX[t]
             j_lo = max(0, -dx)               # columns j with 0 <= j+dx < w
             j_hi = min(w, w - dx)
             for i in range(h):
-                row = cols[t * c_in + c, n, i]
+                row = cols[n, t, c, i]
                 ii = i + dy
                 if ii < 0 or ii >= h:
                     row[:] = 0.0
@@ -68,7 +68,7 @@ def _build(k: int, mask_type: str) -> dict:
 
     @njit(parallel=True, cache=True, fastmath=False)
     def col2im(dcols, dx_out):
-        # dx[n, c, i, j] = sum_t dcols[t*C + c, n, i - dy_t, j - dx_t]  (a gather: no races)
+        # dx[n, c, i, j] = sum_t dcols[n, t, c, i - dy_t, j - dx_t]  (a gather: no races)
         n_img, c_in, h, w = dx_out.shape
         for job in prange(n_img * c_in):
             n = job // c_in
@@ -78,8 +78,8 @@ def _build(k: int, mask_type: str) -> dict:
             for t in range(T):
                 dy = DY[t]
                 dx = DX[t]
-                slab = dcols[t * c_in + c, n]
-                # output pixel (i, j) was read at (i+dy, j+dx): send the gradient there
+                slab = dcols[n, t, c]
+                # output pixel (i, j) read pixel (i+dy, j+dx): its gradient goes there
                 for i in range(max(0, -dy), min(h, h - dy)):
                     src = slab[i]
                     dst = plane[i + dy]
@@ -96,51 +96,13 @@ def _compiled(k: int, mask_type: str) -> dict:
     return _CACHE[key]
 
 
-def _njit_helpers():
-    """Layout helpers that do not depend on the mask (compiled once)."""
-    if "helpers" in _CACHE:
-        return _CACHE["helpers"]
-    from numba import njit, prange
-
-    @njit(parallel=True, cache=True, fastmath=False)
-    def o_nhw_to_nchw(y_onhw, bias, y):
-        # y[n, o, :, :] = Y[o, n, :, :] + b[o]
-        n_img, c_out = y.shape[0], y.shape[1]
-        for job in prange(n_img * c_out):
-            n = job // c_out
-            o = job % c_out
-            y[n, o] = y_onhw[o, n] + bias[o]
-
-    @njit(parallel=True, cache=True, fastmath=False)
-    def nchw_to_o_nhw(g, out):
-        # out[o, n] = g[n, o]: the (O, N*H*W) layout of the GEMMs
-        n_img, c_out = g.shape[0], g.shape[1]
-        for job in prange(n_img * c_out):
-            n = job // c_out
-            o = job % c_out
-            out[o, n] = g[n, o]
-
-    _CACHE["helpers"] = (o_nhw_to_nchw, nchw_to_o_nhw)
-    return _CACHE["helpers"]
-
-
-def _contig(a):
-    return np.ascontiguousarray(a)
-
-
 def _cols(x, k, mask_type):
+    """cols (N, T*C, H*W), filled by the parallel, mask-specialised im2col."""
     n, c, h, w = x.shape
     fns = _compiled(k, mask_type)
-    cols = np.empty((len(fns["taps"]) * c, n, h, w), dtype=x.dtype)
-    fns["im2col"](_contig(x), cols)
-    return cols.reshape(len(fns["taps"]) * c, n * h * w)
-
-
-def _o_nhw(grad_y):
-    n, o, h, w = grad_y.shape
-    out = np.empty((o, n, h, w), dtype=grad_y.dtype)
-    _njit_helpers()[1](_contig(grad_y), out)
-    return out.reshape(o, n * h * w)
+    cols = np.empty((n, len(fns["taps"]), c, h, w), dtype=x.dtype)
+    fns["im2col"](np.ascontiguousarray(x), cols)
+    return cols.reshape(n, len(fns["taps"]) * c, h * w)
 
 
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
@@ -148,12 +110,11 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.forward(x, weight, bias, mask_type, channel_groups)
-    cols = _cols(x, k, mask_type)                                     # (T*C, N*H*W)
-    y_onhw = np.dot(reference.live_weight(weight, mask_type), cols)   # Y = W_live @ cols
-    y = np.empty((n, c_out, h, w), dtype=x.dtype)
-    b = np.zeros(c_out, dtype=x.dtype) if bias is None else _contig(bias)
-    _njit_helpers()[0](y_onhw.reshape(c_out, n, h, w), b, y)
-    return y
+    cols = _cols(x, k, mask_type)                                        # (N, T*C, H*W)
+    y = np.matmul(reference.live_weight(weight, mask_type), cols)        # Y[n] = W_live @ cols[n]
+    if bias is not None:
+        y += bias.reshape(1, c_out, 1)
+    return y.reshape(n, c_out, h, w)
 
 
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
@@ -161,26 +122,22 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.grad_input(grad_y, weight, mask_type, channel_groups)
-    w_live = reference.live_weight(weight, mask_type)                 # (O, T*C)
-    dcols = np.dot(_contig(w_live.T), _o_nhw(grad_y))                 # (T*C, N*H*W)
+    fns = _compiled(k, mask_type)
+    w_live = reference.live_weight(weight, mask_type)                    # (O, T*C)
+    dcols = np.matmul(w_live.T, grad_y.reshape(n, c_out, h * w))         # (N, T*C, H*W)
     dx = np.empty((n, c_in, h, w), dtype=grad_y.dtype)
-    _compiled(k, mask_type)["col2im"](dcols.reshape(-1, n, h, w), dx)
+    fns["col2im"](dcols.reshape(n, len(fns["taps"]), c_in, h, w), dx)
     return dx
 
 
 def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None):
-    """dL/dw: dW_live = dY @ cols^T on live taps, scattered into (O, C, k, k); dead taps 0."""
+    """dL/dw: dW_live = sum_n dY[n] @ cols[n]^T on live taps, scattered to (O, C, k, k); dead taps 0."""
     n, c_in, h, w, c_out, k = checks.check_grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
     if channel_groups is not None:
         return reference.grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
-    taps = _compiled(k, mask_type)["taps"]
     cols = _cols(x, k, mask_type)
-    dw_live = np.dot(_o_nhw(grad_y), cols.T).reshape(c_out, len(taps), c_in)
-    p = k // 2
-    dw = np.zeros((c_out, c_in, k, k), dtype=x.dtype)
-    for t, (dy, dx) in enumerate(taps):
-        dw[:, :, p + dy, p + dx] = dw_live[:, t, :]
-    return dw
+    dw_live = np.matmul(grad_y.reshape(n, c_out, h * w), cols.transpose(0, 2, 1)).sum(axis=0)
+    return reference.scatter_live(dw_live, mask_type, k, c_in)
 
 
 def grad_bias(grad_y):
@@ -231,6 +188,6 @@ def direct_forward(x, weight, bias, mask_type: str):
     if key not in _CACHE:
         _CACHE[key] = _build_direct(k, mask_type)
     y = np.empty((n, c_out, h, w), dtype=x.dtype)
-    b = np.zeros(c_out, dtype=x.dtype) if bias is None else _contig(bias)
-    _CACHE[key](_contig(x), _contig(weight), b, y)
+    b = np.zeros(c_out, dtype=x.dtype) if bias is None else np.ascontiguousarray(bias)
+    _CACHE[key](np.ascontiguousarray(x), np.ascontiguousarray(weight), b, y)
     return y

@@ -1,4 +1,4 @@
-"""Masked convolution in NumPy/CuPy: live-tap im2col + one GEMM (the specification).
+"""Masked convolution in NumPy/CuPy: live-tap im2col + GEMM (the specification).
 
 Notation: x (N, C, H, W), weight w (O, C, k, k), p = k // 2, "same" zero
 padding, stride 1, cross-correlation as in PyTorch:
@@ -9,18 +9,19 @@ padding, stride 1, cross-correlation as in PyTorch:
 part, so each output costs T*C multiply-adds instead of k*k*C: about half.
 
 im2col over live taps: stack, for each live tap t = (dy, dx), the image shifted
-by (dy, dx) -- a strided view of the zero-padded input, no loop over pixels:
+by (dy, dx) -- a strided window of x, copied slab by slab, no loop over pixels:
 
-    cols[t*C + c, (n, i, j)] = xpad[n, c, p+dy+i, p+dx+j]           (T*C, N*H*W)
+    cols[n, t*C + c, (i, j)] = x[n, c, i+dy, j+dx]   (0 outside)   (N, T*C, H*W)
     W_live[o, t*C + c]       = w[o, c, p+dy, p+dx]                  (O, T*C)
 
-    forward:      Y = W_live @ cols                                 (O, N*H*W)
-    grad_weight:  dW_live = dY @ cols^T                             (O, T*C)
-    grad_input:   dcols = W_live^T @ dY, then "col2im": each tap's  (T*C, N*H*W)
-                  slab is added back into the padded image at its shift.
+    forward:      Y[n] = W_live @ cols[n]                           (N, O, H*W) = NCHW
+    grad_weight:  dW_live = sum_n dY[n] @ cols[n]^T                 (O, T*C)
+    grad_input:   dcols[n] = W_live^T @ dY[n], then "col2im": each  (N, T*C, H*W)
+                  tap's slab is added back into dx at its shift.
 
-With channel groups the centre tap is kept and its weight multiplied by the
-channel mask (and so is its weight gradient).
+The GEMMs are batched over n (matmul), which keeps every array in NCHW order:
+no transposes of x, y or dY.  With channel groups the centre tap is kept and
+its weight multiplied by the channel mask (and so is its weight gradient).
 """
 from __future__ import annotations
 
@@ -54,38 +55,51 @@ def live_weight(weight, mask_type: str, channel_groups=None):
     return xp.ascontiguousarray(w_taps.transpose(0, 2, 1)).reshape(c_out, len(taps) * c_in)
 
 
+def _inside(size: int, shift: int):
+    """Output range [lo, hi) whose shifted positions lo+shift .. hi-1+shift stay in [0, size)."""
+    return max(0, -shift), min(size, size - shift)
+
+
 def im2col_live(x, k: int, taps):
-    """cols (T*C, N*H*W): row t*C + c is channel c of x shifted by tap t = (dy, dx)."""
+    """cols (N, T*C, H*W): rows t*C .. t*C+C-1 hold x shifted by tap t = (dy, dx), 0 outside."""
     xp = array_module(x)
     n, c, h, w = x.shape
-    p = k // 2
-    xpad = xp.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))     # zero "same" padding
-    cols = xp.empty((len(taps), c, n, h, w), dtype=x.dtype)
-    xpad_cn = xpad.transpose(1, 0, 2, 3)                    # (C, N, H+2p, W+2p) view
-    for t, (dy, dx) in enumerate(taps):                     # <= k*k/2 copies, no pixel loop
-        # cols[t, c, n, i, j] = xpad[n, c, p+dy+i, p+dx+j]: a strided window of xpad
-        cols[t] = xpad_cn[:, :, p + dy:p + dy + h, p + dx:p + dx + w]
-    return cols.reshape(len(taps) * c, n * h * w)
+    cols = xp.zeros((n, len(taps), c, h, w), dtype=x.dtype)
+    for t, (dy, dx) in enumerate(taps):                     # <= k*k/2 slab copies, no pixel loop
+        i0, i1 = _inside(h, dy)
+        j0, j1 = _inside(w, dx)
+        # cols[n, t, c, i, j] = x[n, c, i+dy, j+dx]: a strided window of x
+        cols[:, t, :, i0:i1, j0:j1] = x[:, :, i0 + dy:i1 + dy, j0 + dx:j1 + dx]
+    return cols.reshape(n, len(taps) * c, h * w)
 
 
-def col2im_live(dcols, x_shape, k: int, taps):
-    """The adjoint of im2col_live: dx[n, c, i+dy, j+dx] += dcols[t*C + c, (n, i, j)] for every tap."""
+def col2im_live(dcols, x_shape, taps):
+    """The adjoint of im2col_live: dx[n, c, i+dy, j+dx] += dcols[n, t*C + c, (i, j)] for every tap."""
     xp = array_module(dcols)
     n, c, h, w = x_shape
+    slabs = dcols.reshape(n, len(taps), c, h, w)
+    dx_out = xp.zeros((n, c, h, w), dtype=dcols.dtype)
+    for t, (dy, dx) in enumerate(taps):                     # scatter each tap's slab at its shift;
+        i0, i1 = _inside(h, dy)                             # reads that fell on the zero padding
+        j0, j1 = _inside(w, dx)                             # belong to no pixel and are dropped
+        dx_out[:, :, i0 + dy:i1 + dy, j0 + dx:j1 + dx] += slabs[:, t, :, i0:i1, j0:j1]
+    return dx_out
+
+
+def scatter_live(dw_live, mask_type: str, k: int, c_in: int, channel_groups=None):
+    """(O, T*C) live-tap gradient -> (O, C, k, k); dead taps exactly 0, centre channel-masked."""
+    xp = array_module(dw_live)
+    c_out = dw_live.shape[0]
+    taps = kernel_taps(k, mask_type, channel_groups)
+    dw_live = dw_live.reshape(c_out, len(taps), c_in)
     p = k // 2
-    slabs = dcols.reshape(len(taps), c, n, h, w)
-    dxpad = xp.zeros((c, n, h + 2 * p, w + 2 * p), dtype=dcols.dtype)
-    for t, (dy, dx) in enumerate(taps):                     # scatter each tap's slab at its shift
-        dxpad[:, :, p + dy:p + dy + h, p + dx:p + dx + w] += slabs[t]
-    # drop the padding ring (gradients that fell on padding belong to no input pixel)
-    return xp.ascontiguousarray(dxpad[:, :, p:p + h, p:p + w].transpose(1, 0, 2, 3))
-
-
-def _to_o_nhw(grad_y):
-    """(N, O, H, W) -> (O, N*H*W), the layout the GEMMs use."""
-    xp = array_module(grad_y)
-    n, o, h, w = grad_y.shape
-    return xp.ascontiguousarray(grad_y.transpose(1, 0, 2, 3)).reshape(o, n * h * w)
+    dw = xp.zeros((c_out, c_in, k, k), dtype=dw_live.dtype)
+    for t, (dy, dx) in enumerate(taps):
+        dw[:, :, p + dy, p + dx] = dw_live[:, t, :]
+    if channel_groups is not None:                          # centre: only the allowed channel pairs
+        dw[:, :, p, p] *= xp.asarray(centre_channel_mask(mask_type, c_out, c_in, channel_groups),
+                                     dtype=dw.dtype)
+    return dw
 
 
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
@@ -93,37 +107,31 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
     xp = array_module(x)
     taps = kernel_taps(k, mask_type, channel_groups)
-    cols = im2col_live(x, k, taps)                          # (T*C, N*H*W)
-    y = live_weight(weight, mask_type, channel_groups) @ cols   # Y = W_live @ cols: (O, N*H*W)
-    y = y.reshape(c_out, n, h, w).transpose(1, 0, 2, 3)     # (N, O, H, W) view
+    cols = im2col_live(x, k, taps)                                       # (N, T*C, H*W)
+    y = xp.matmul(live_weight(weight, mask_type, channel_groups), cols)  # Y[n] = W_live @ cols[n]
     if bias is not None:
-        y = y + bias.reshape(1, c_out, 1, 1)                # + b[o]  (also makes it contiguous)
-    return xp.ascontiguousarray(y)
+        y += bias.reshape(1, c_out, 1)                                   # + b[o]
+    return y.reshape(n, c_out, h, w)
 
 
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
     """dL/dx = col2im(W_live^T @ dY): each live tap sends its gradient back to the pixel it read."""
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
+    xp = array_module(grad_y)
     taps = kernel_taps(k, mask_type, channel_groups)
-    dcols = live_weight(weight, mask_type, channel_groups).T @ _to_o_nhw(grad_y)   # (T*C, N*H*W)
-    return col2im_live(dcols, (n, c_in, h, w), k, taps)
+    w_live = live_weight(weight, mask_type, channel_groups)
+    dcols = xp.matmul(w_live.T, grad_y.reshape(n, c_out, h * w))         # (N, T*C, H*W)
+    return col2im_live(dcols, (n, c_in, h, w), taps)
 
 
 def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None):
-    """dL/dw (O, C, k, k): dW_live = dY @ cols^T on live taps; dead taps exactly 0."""
+    """dL/dw (O, C, k, k): dW_live = sum_n dY[n] @ cols[n]^T on live taps; dead taps exactly 0."""
     n, c_in, h, w, c_out, k = checks.check_grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
     xp = array_module(x)
     taps = kernel_taps(k, mask_type, channel_groups)
-    cols = im2col_live(x, k, taps)                                       # (T*C, N*H*W)
-    dw_live = _to_o_nhw(grad_y) @ cols.T                                 # (O, T*C)
-    dw_live = dw_live.reshape(c_out, len(taps), c_in)
-    p = k // 2
-    dw = xp.zeros((c_out, c_in, k, k), dtype=x.dtype)
-    for t, (dy, dx) in enumerate(taps):
-        dw[:, :, p + dy, p + dx] = dw_live[:, t, :]
-    if channel_groups is not None:                                       # centre: only allowed channel pairs
-        dw[:, :, p, p] *= xp.asarray(centre_channel_mask(mask_type, c_out, c_in, channel_groups), dtype=x.dtype)
-    return dw
+    cols = im2col_live(x, k, taps)                                       # (N, T*C, H*W)
+    dw_live = xp.matmul(grad_y.reshape(n, c_out, h * w), cols.transpose(0, 2, 1)).sum(axis=0)
+    return scatter_live(dw_live, mask_type, k, c_in, channel_groups)
 
 
 def grad_bias(grad_y):
