@@ -112,3 +112,13 @@ def test_linear_default_init_matches_torch_distribution():
     # and kaiming_uniform_ with a=√5 gives exactly this bound
     w = init.kaiming_uniform_(param(300, 400), a=math.sqrt(5))
     assert np.abs(w.numpy()).max() <= bound and np.abs(w.numpy()).max() > 0.99 * bound
+
+
+def test_linear_reset_parameters_redraws_in_place():
+    lin = sn.nn.Linear(50, 40, dtype="float64")
+    w, before = lin.weight, lin.weight.numpy().copy()
+    lin.reset_parameters()
+    assert lin.weight is w and lin.weight.dtype == np.float64
+    assert not np.array_equal(w.numpy(), before)
+    bound = 1 / math.sqrt(50)
+    assert np.abs(w.numpy()).max() <= bound and np.abs(lin.bias.numpy()).max() <= bound

@@ -31,6 +31,15 @@ class Linear(Module):
         if not bias:
             self.register_parameter("bias", None)
 
+    def reset_parameters(self):
+        """Redraw W and b from U(-1/√in, 1/√in), in place (PyTorch's default init:
+        kaiming_uniform_ with a=√5 gives bound √3·√(2/(1+5))/√in = 1/√in)."""
+        from .. import init
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1.0 / math.sqrt(self.in_features) if self.in_features > 0 else 0.0
+            init.uniform_(self.bias, -bound, bound)
+
     def forward(self, x):
         return linear(x, self.weight, self.bias)
 
