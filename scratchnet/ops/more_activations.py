@@ -10,6 +10,8 @@ import math
 
 from ..autograd.function import Function, OpError
 from .. import backend
+from ..autograd.grad_mode import _GradMode
+from ..tensor import _wrap
 from .elementwise import _const
 from .activations import Sigmoid, sigmoid_array
 from .special import Erf, erfc_array
@@ -96,11 +98,19 @@ class Gelu(Function):
     @staticmethod
     def forward(ctx, x):
         # ½·erfc(-x/√2) keeps Φ accurate in the far left tail, where 1 + erf cancels.
-        return x * (0.5 * erfc_array(-x * x.dtype.type(_SQRT_HALF)))
+        cdf = 0.5 * erfc_array(-x * x.dtype.type(_SQRT_HALF))
+        ctx.cdf = cdf
+        return x * cdf
 
     @staticmethod
     def backward(ctx, g):
         x, = ctx.inputs
+        if not _GradMode.enabled:
+            # plain backward (no graph of the gradient wanted): reuse Φ(x) from forward
+            xd = x.data
+            xp = backend.array_module(xd)
+            pdf = xp.exp(xd * xd * xd.dtype.type(-0.5)) * xd.dtype.type(_INV_SQRT_2PI)
+            return _wrap(xp.asarray(g.data * (ctx.cdf + xd * pdf)))
         cdf = (Erf.apply(x * _SQRT_HALF) + 1.0) * 0.5
         pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
         return g * (cdf + x * pdf)
