@@ -77,6 +77,7 @@ def _compare_modules(ours, theirs, x_shape, dtype, rng, copy_from_torch):
         _close(grads[name], grads_t[name], dtype, f"{name} gradient")
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: "-".join(map(str, c)))
 def test_conv2d_matches_torch(case, dtype):

@@ -19,6 +19,8 @@ higher) backward comes for free.  The bias gradient is Σ_{n,i,j} dy.
 """
 from __future__ import annotations
 
+import functools
+
 from ...autograd.function import Function, OpError
 from ...autograd.grad_mode import _GradMode
 from ...ops._args import pair
@@ -114,8 +116,23 @@ def _ints(op, name, value, n=2, minimum=1):
     return vals
 
 
+def _hashable(v):
+    return tuple(v) if isinstance(v, list) else v
+
+
 def conv_geom(op, kernel_hw, stride, padding, dilation, groups) -> ConvGeom:
-    """The ConvGeom of a call with PyTorch's arguments (padding int, pair, 'same' or 'valid')."""
+    """The ConvGeom of a call with PyTorch's arguments (padding int, pair, 'same' or 'valid').
+
+    Memoised: a layer calls this with the same arguments on every step."""
+    args = (op, tuple(kernel_hw), _hashable(stride), _hashable(padding), _hashable(dilation),
+            groups)
+    try:
+        return _conv_geom_cached(*args)
+    except TypeError:                    # unhashable argument: check it uncached (and fail)
+        return _conv_geom(*args)
+
+
+def _conv_geom(op, kernel_hw, stride, padding, dilation, groups) -> ConvGeom:
     kh, kw = kernel_hw
     sh, sw = _ints(op, "stride", stride)
     dh, dw = _ints(op, "dilation", dilation)
@@ -136,6 +153,9 @@ def conv_geom(op, kernel_hw, stride, padding, dilation, groups) -> ConvGeom:
         ph, pw = _ints(op, "padding", padding, minimum=0)
         pads = (ph, ph, pw, pw)
     return ConvGeom(kh, kw, sh, sw, dh, dw, *pads, groups)
+
+
+_conv_geom_cached = functools.lru_cache(maxsize=512)(_conv_geom)
 
 
 def _operands(op, x, weight, bias):

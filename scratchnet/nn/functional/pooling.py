@@ -24,13 +24,15 @@ avg:  y = (1/D) Σ_window x: a convolution of each channel with a box filter
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ...autograd.function import Function, OpError
 from ...backend import array_module
 from ...ops._args import constant
 from ...tensor import Tensor, _wrap
-from .conv import Conv2dOp, _ints
+from .conv import Conv2dOp, _hashable, _ints
 from .im2col import ConvGeom, pad2d
 
 
@@ -45,7 +47,16 @@ def _pool_size(size, k, s, p, d, ceil_mode):
 
 
 def pool_geom(op, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
-    """-> (ConvGeom, (Ho, Wo)) for a pooling call, with PyTorch's checks."""
+    """-> (ConvGeom, (Ho, Wo)) for a pooling call, with PyTorch's checks (memoised)."""
+    args = (op, tuple(x_shape), _hashable(kernel_size), _hashable(stride), _hashable(padding),
+            _hashable(dilation), bool(ceil_mode))
+    try:
+        return _pool_geom_cached(*args)
+    except TypeError:                    # unhashable argument: check it uncached (and fail)
+        return _pool_geom(*args)
+
+
+def _pool_geom(op, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
     kh, kw = _ints(op, "kernel_size", kernel_size)
     sh, sw = _ints(op, "stride", stride if stride not in (None, (), []) else (kh, kw))
     ph, pw = _ints(op, "padding", padding, minimum=0)
@@ -64,6 +75,9 @@ def pool_geom(op, x_shape, kernel_size, stride, padding, dilation, ceil_mode):
     pb = max(ph, (ho - 1) * sh + dh * (kh - 1) + 1 - h - ph)
     pr = max(pw, (wo - 1) * sw + dw * (kw - 1) + 1 - w - pw)
     return ConvGeom(kh, kw, sh, sw, dh, dw, ph, pb, pw, pr, 1), (ho, wo)
+
+
+_pool_geom_cached = functools.lru_cache(maxsize=512)(_pool_geom)
 
 
 def _tap(xpad, g: ConvGeom, a: int, b: int, ho: int, wo: int):
