@@ -57,7 +57,7 @@ def pair(op: str, a, b):
             b = _cast_const(b, da)
         elif fb:
             a = _cast_const(a, db)
-    if type(a.data) is not type(b.data):
+    if type(a.data) is not type(b.data) and backend.is_cupy(a.data) != backend.is_cupy(b.data):
         raise OpError(f"{op}: tensors on different devices ({a.device} and {b.device}) with "
                       f"shapes {a.shape} and {b.shape}; move one with .to()")
     return a, b

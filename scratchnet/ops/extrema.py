@@ -76,7 +76,7 @@ class _ExtremeDim(Function):
     @classmethod
     def forward(cls, ctx, x, dim, keepdim=False, indices_out=None):
         op = cls.op_name()
-        axis, = normalize_dims(op, dim, x.ndim)
+        axis, = normalize_dims(op, dim, x.ndim, x.shape)
         _check_nonempty(op, x, (axis,))
         xp = backend.array_module(x)
         idx = (xp.argmax if cls.largest else xp.argmin)(x, axis=axis, keepdims=True)
@@ -122,7 +122,7 @@ class ArgMax(Function):
                 raise OpError(f"{op}: empty tensor of shape {x.shape} ({x.dtype})")
             out = find(x.reshape(-1))
             return xp.reshape(out, (1,) * x.ndim) if keepdim else xp.asarray(out)
-        axis, = normalize_dims(op, dim, x.ndim)
+        axis, = normalize_dims(op, dim, x.ndim, x.shape)
         _check_nonempty(op, x, (axis,))
         return find(x, axis=axis, keepdims=keepdim).astype(xp.int64, copy=False)
 

@@ -9,7 +9,7 @@ from ..autograd.function import Function, OpError
 from .broadcast import broadcast_to
 
 
-def normalize_dims(op, dim, ndim):
+def normalize_dims(op, dim, ndim, shape=None):
     """dim (None, int or tuple) -> sorted tuple of non-negative axes."""
     if dim is None:
         return tuple(range(ndim))
@@ -17,10 +17,11 @@ def normalize_dims(op, dim, ndim):
     out = []
     for d in dims:
         if not -max(ndim, 1) <= d < max(ndim, 1):
-            raise OpError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions")
+            raise OpError(f"{op}: dim {d} is out of range for a tensor with {ndim} dimensions"
+                          + (f" (shape {shape})" if shape is not None else ""))
         out.append(d % ndim if ndim else 0)
     if len(set(out)) != len(out):
-        raise OpError(f"{op}: dim {dim} repeats an axis")
+        raise OpError(f"{op}: dim {dim} repeats an axis (shape {shape})")
     return tuple(sorted(out))
 
 
@@ -41,7 +42,7 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
-        axes = normalize_dims("sum", dim, x.ndim)
+        axes = normalize_dims("sum", dim, x.ndim, x.shape)
         ctx.in_shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         return x.sum(axis=axes, keepdims=keepdim)
 
@@ -56,7 +57,7 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False):
-        axes = normalize_dims("mean", dim, x.ndim)
+        axes = normalize_dims("mean", dim, x.ndim, x.shape)
         n = 1
         for a in axes:
             n *= x.shape[a]
