@@ -130,3 +130,25 @@ register("cross_entropy_fused_sum_extreme",
          lambda x: F.cross_entropy(x, _NLL_T, reduction="sum"),
          lambda rng: [rng.standard_normal((5, 5)) * 30],
          lambda x: _np_nll(_np_log_softmax(x), _NLL_T.data, reduction="sum"), [CrossEntropy])
+
+# reparameterized sampling: the noise is held fixed (eps supplied) so finite differences see
+# a deterministic function
+from scratchnet.nn.functional.sampling import Reparameterize, reparameterize  # noqa: E402
+
+_EPS = np.random.default_rng(123).standard_normal((3, 4))
+
+
+def _reparam_ref(mu, logvar, with_kl):
+    z = mu + np.exp(0.5 * logvar) * _EPS
+    if not with_kl:
+        return z
+    return z, -0.5 * (1 + logvar - mu ** 2 - np.exp(logvar)).sum(-1)
+
+
+register("reparameterize", lambda mu, lv: reparameterize(mu, lv, eps=_EPS.astype(mu.dtype)),
+         lambda rng: [rng.standard_normal((3, 4)), rng.uniform(-1, 1, (3, 4))],
+         lambda mu, lv: _reparam_ref(mu, lv, False), [Reparameterize])
+register("reparameterize_kl",
+         lambda mu, lv: reparameterize(mu, lv, eps=_EPS.astype(mu.dtype), with_kl=True),
+         lambda rng: [rng.standard_normal((3, 4)), rng.uniform(-1, 1, (3, 4))],
+         lambda mu, lv: _reparam_ref(mu, lv, True), [Reparameterize])
