@@ -7,10 +7,13 @@ Same equations as ``reference.py`` (read that first).  What is different:
   and writes h, c and the activated gates; rows run in parallel (``prange``)
   when a step has enough units to pay for a parallel region, else serially;
 * in a sequence the recurrent pre-activation x W_ihᵀ + b (all timesteps, one
-  GEMM up front) and h W_hhᵀ (one GEMM per step, BLAS via ``np.dot(a, b, out)``
-  into a preallocated buffer) are added inside the pointwise kernel, so no
-  (N, 4H) temporary is ever allocated in the time loop;
-* the whole time loop runs inside one compiled function (no Python per step);
+  GEMM up front) and h W_hhᵀ (one GEMM per step, into a preallocated buffer)
+  are added inside the pointwise kernel, so no (N, 4H) temporary is ever
+  allocated in the time loop;
+* the time loop is Python calling NumPy's matmul (``out=``, preallocated) and
+  the Numba step kernel.  Keeping the loop inside Numba with ``np.dot(a, b,
+  out)`` was measured 5-20x slower: Numba's dot goes through SciPy's BLAS,
+  which was far slower than NumPy's for these small per-step GEMMs here;
 * the backward keeps ∂L/∂h as two parts: ``rec`` = dG W_hh (the GEMM writes it
   in place) and ``skip`` (everything else: the GRU's direct path z⊙dh, or the
   gradient carried through padded steps), and the next step's kernel adds
@@ -19,372 +22,222 @@ Same equations as ``reference.py`` (read that first).  What is different:
 Padding (``lengths``): ``valid[t, n]`` is 1 when t < lengths[n]; a padded step
 copies the state through and produces a zero output and zero gate gradients.
 
-The sigmoid is the stable form: with e = exp(−|x|), σ(x) = 1/(1+e) for x ≥ 0
-and e/(1+e) otherwise.  Arithmetic inside the kernels may be done in float64
-even for float32 arrays; results are stored in the arrays' dtype.
+σ and tanh come from ``numba_exp.py``: an exp written in plain arithmetic so
+the unit loops vectorize (Numba's np.exp/np.tanh are scalar libm calls, which
+made the fused step 5x slower than NumPy's SIMD ufuncs).  The sigmoid is the
+stable form: e = exp(−|x|), σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) otherwise.
+Arithmetic inside the kernels is float64 even for float32 arrays; results
+are stored in the arrays' dtype.
 """
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
 
+from .numba_exp import sigmoid, tanh
 from .reference import weight_gradients
 
 
-@njit(inline="always", cache=True)
-def _sigmoid(x):
-    e = np.exp(-abs(x))
-    r = 1.0 / (1.0 + e)
-    return r if x >= 0 else e * r
-
-
-@njit(inline="always", cache=True)
-def _tanh(x):
-    return np.tanh(x)
-
+# Every kernel below works on ONE row n (1-D views of length H, 3H or 4H) and
+# is split into short loops over contiguous ranges, each touching few arrays:
+# that is what lets LLVM vectorize them (one long loop gathering from the four
+# gate blocks of five arrays did not vectorize and ran ~9x slower).  A row's
+# 4H gates stay in L1 between the loops, so this is still one pass over memory.
+# The row functions are inlined into a parallel (prange) and a serial driver.
 
 # ----------------------------------------------------------------------------
-# LSTM: one unit, then the kernels over (N, H)
+# LSTM
 # ----------------------------------------------------------------------------
 
-@njit(inline="always", cache=True)
-def _lstm_unit(a_i, a_f, a_g, a_o, c_prev):
-    """Pre-activations of one unit -> (i, f, g, o, c', h')."""
-    i = _sigmoid(a_i)
-    f = _sigmoid(a_f)
-    g = _tanh(a_g)
-    o = _sigmoid(a_o)
-    c = f * c_prev + i * g          # c' = f⊙c + i⊙g
-    h = o * _tanh(c)                # h' = o⊙tanh(c')
-    return i, f, g, o, c, h
-
-
-@njit(inline="always", cache=True)
-def _lstm_unit_backward(dh, dc, i, f, g, o, c_prev, c):
-    """-> (d a_i, d a_f, d a_g, d a_o, dc_prev): see reference.lstm_cell_backward."""
-    tc = _tanh(c)
-    dc_tot = dc + dh * o * (1.0 - tc * tc)
-    return (dc_tot * g * i * (1.0 - i),
-            dc_tot * c_prev * f * (1.0 - f),
-            dc_tot * i * (1.0 - g * g),
-            dh * tc * o * (1.0 - o),
-            dc_tot * f)
-
-
-@njit(inline="always", cache=True)
-def _lstm_cell_forward_row(n, gates, c_prev, h, c, act):
-    H = c_prev.shape[1]
-    for j in range(H):
-        i, f, g, o, cc, hh = _lstm_unit(gates[n, j], gates[n, H + j], gates[n, 2 * H + j],
-                                        gates[n, 3 * H + j], c_prev[n, j])
-        act[n, j] = i
-        act[n, H + j] = f
-        act[n, 2 * H + j] = g
-        act[n, 3 * H + j] = o
-        c[n, j] = cc
-        h[n, j] = hh
-
-
-@njit(parallel=True, cache=True)
-def _lstm_cell_forward_par(gates, c_prev, h, c, act):
-    for n in prange(c_prev.shape[0]):
-        _lstm_cell_forward_row(n, gates, c_prev, h, c, act)
-
-
-@njit(cache=True)
-def _lstm_cell_forward_ser(gates, c_prev, h, c, act):
-    for n in range(c_prev.shape[0]):
-        _lstm_cell_forward_row(n, gates, c_prev, h, c, act)
-
-
-@njit(inline="always", cache=True)
-def _lstm_cell_backward_row(n, dh, dc, act, c_prev, c, dgates, dc_prev):
-    H = c.shape[1]
-    for j in range(H):
-        di, df, dg, do, dcp = _lstm_unit_backward(
-            dh[n, j], dc[n, j], act[n, j], act[n, H + j], act[n, 2 * H + j],
-            act[n, 3 * H + j], c_prev[n, j], c[n, j])
-        dgates[n, j] = di
-        dgates[n, H + j] = df
-        dgates[n, 2 * H + j] = dg
-        dgates[n, 3 * H + j] = do
-        dc_prev[n, j] = dcp
-
-
-@njit(parallel=True, cache=True)
-def _lstm_cell_backward_par(dh, dc, act, c_prev, c, dgates, dc_prev):
-    for n in prange(c.shape[0]):
-        _lstm_cell_backward_row(n, dh, dc, act, c_prev, c, dgates, dc_prev)
-
-
-@njit(cache=True)
-def _lstm_cell_backward_ser(dh, dc, act, c_prev, c, dgates, dc_prev):
-    for n in range(c.shape[0]):
-        _lstm_cell_backward_row(n, dh, dc, act, c_prev, c, dgates, dc_prev)
-
-
-@njit(inline="always", cache=True)
-def _lstm_step_forward_row(n, xg_t, hh, h_prev, c_prev, valid_t, act_t, h_next, c_next):
-    """gates = xg_t + hh (input part + recurrent GEMM), fused with the cell."""
-    H = h_prev.shape[1]
-    if valid_t[n]:
+@njit(inline="always", cache=True, error_model="numpy")
+def _lstm_forward_row(xg, hh, h_prev, c_prev, valid, act, h_next, c_next):
+    """Pre-activations xg + hh (4H) -> act = [σ(i)|σ(f)|tanh(g)|σ(o)], c', h'."""
+    H = h_prev.shape[0]
+    if not valid:                                   # padded step: state passes through
         for j in range(H):
-            i, f, g, o, cc, h = _lstm_unit(
-                xg_t[n, j] + hh[n, j], xg_t[n, H + j] + hh[n, H + j],
-                xg_t[n, 2 * H + j] + hh[n, 2 * H + j],
-                xg_t[n, 3 * H + j] + hh[n, 3 * H + j], c_prev[n, j])
-            act_t[n, j] = i
-            act_t[n, H + j] = f
-            act_t[n, 2 * H + j] = g
-            act_t[n, 3 * H + j] = o
-            c_next[n, j] = cc
-            h_next[n, j] = h
-    else:                                   # padded step: state passes through
-        for j in range(H):
-            h_next[n, j] = h_prev[n, j]
-            c_next[n, j] = c_prev[n, j]
+            h_next[j] = h_prev[j]
+            c_next[j] = c_prev[j]
         for j in range(4 * H):
-            act_t[n, j] = 0.0
+            act[j] = 0.0
+        return
+    for j in range(2 * H):
+        act[j] = sigmoid(xg[j] + hh[j])             # i, f
+    for j in range(2 * H, 3 * H):
+        act[j] = tanh(xg[j] + hh[j])                # g
+    for j in range(3 * H, 4 * H):
+        act[j] = sigmoid(xg[j] + hh[j])             # o
+    i, f, g, o = act[:H], act[H:2 * H], act[2 * H:3 * H], act[3 * H:]
+    for j in range(H):
+        c_next[j] = f[j] * c_prev[j] + i[j] * g[j]           # c' = f⊙c + i⊙g
+    for j in range(H):
+        h_next[j] = o[j] * tanh(c_next[j])                   # h' = o⊙tanh(c')
 
 
-@njit(parallel=True, cache=True)
-def _lstm_step_forward_par(xg_t, hh, h_prev, c_prev, valid_t, act_t, h_next, c_next):
+@njit(inline="always", cache=True, error_model="numpy")
+def _lstm_backward_row(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
+    """dh = rec + skip + d_out.  Writes dg (4H); dc becomes dc_prev in place.
+
+    Valid row: skip := 0 (all of dh_prev comes from dg W_hh, i.e. the next rec).
+    Padded row: dg := 0, dc unchanged, skip := skip + rec (carried through)."""
+    H = c_prev.shape[0]
+    if not valid:
+        for j in range(H):
+            skip[j] += rec[j]
+        for j in range(4 * H):
+            dg[j] = 0.0
+        return
+    i, f, g, o = act[:H], act[H:2 * H], act[2 * H:3 * H], act[3 * H:]
+    di, df, dgg, do = dg[:H], dg[H:2 * H], dg[2 * H:3 * H], dg[3 * H:]
+    for j in range(H):
+        skip[j] += rec[j] + d_out[j]                 # skip holds dh for now
+    for j in range(H):                               # h' = o⊙tanh(c')
+        tc = tanh(c_next[j])
+        do[j] = skip[j] * tc * o[j] * (1.0 - o[j])
+        dc[j] += skip[j] * o[j] * (1.0 - tc * tc)    # dc_tot = dc + dh⊙o⊙(1 − tanh²c')
+    for j in range(H):                               # c' = f⊙c + i⊙g
+        di[j] = dc[j] * g[j] * i[j] * (1.0 - i[j])
+        df[j] = dc[j] * c_prev[j] * f[j] * (1.0 - f[j])
+        dgg[j] = dc[j] * i[j] * (1.0 - g[j] * g[j])
+    for j in range(H):
+        dc[j] *= f[j]                                # dc_prev = dc_tot⊙f
+        skip[j] = 0.0
+
+
+@njit(parallel=True, cache=True, error_model="numpy")
+def _lstm_forward_par(xg, hh, h_prev, c_prev, valid, act, h_next, c_next):
     for n in prange(h_prev.shape[0]):
-        _lstm_step_forward_row(n, xg_t, hh, h_prev, c_prev, valid_t, act_t, h_next, c_next)
+        _lstm_forward_row(xg[n], hh[n], h_prev[n], c_prev[n], valid[n], act[n], h_next[n],
+                          c_next[n])
 
 
-@njit(cache=True)
-def _lstm_step_forward_ser(xg_t, hh, h_prev, c_prev, valid_t, act_t, h_next, c_next):
+@njit(cache=True, error_model="numpy")
+def _lstm_forward_ser(xg, hh, h_prev, c_prev, valid, act, h_next, c_next):
     for n in range(h_prev.shape[0]):
-        _lstm_step_forward_row(n, xg_t, hh, h_prev, c_prev, valid_t, act_t, h_next, c_next)
+        _lstm_forward_row(xg[n], hh[n], h_prev[n], c_prev[n], valid[n], act[n], h_next[n],
+                          c_next[n])
 
 
-@njit(inline="always", cache=True)
-def _lstm_step_backward_row(n, rec, skip, d_out_t, dc, act_t, c_prev, c_next, valid_t, dg_t):
-    """dh = rec + skip + d_out_t; writes dg_t, updates dc in place to dc_prev.
-
-    Valid rows: skip := 0 (all of dh_prev will come from dg_t W_hh).
-    Padded rows: dg_t := 0, dc unchanged, skip := rec + skip (carried)."""
-    H = c_prev.shape[1]
-    if valid_t[n]:
-        for j in range(H):
-            dh = rec[n, j] + skip[n, j] + d_out_t[n, j]
-            di, df, dg, do, dcp = _lstm_unit_backward(
-                dh, dc[n, j], act_t[n, j], act_t[n, H + j], act_t[n, 2 * H + j],
-                act_t[n, 3 * H + j], c_prev[n, j], c_next[n, j])
-            dg_t[n, j] = di
-            dg_t[n, H + j] = df
-            dg_t[n, 2 * H + j] = dg
-            dg_t[n, 3 * H + j] = do
-            dc[n, j] = dcp
-            skip[n, j] = 0.0
-    else:
-        for j in range(H):
-            skip[n, j] += rec[n, j]
-        for j in range(4 * H):
-            dg_t[n, j] = 0.0
-
-
-@njit(parallel=True, cache=True)
-def _lstm_step_backward_par(rec, skip, d_out_t, dc, act_t, c_prev, c_next, valid_t, dg_t):
+@njit(parallel=True, cache=True, error_model="numpy")
+def _lstm_backward_par(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
     for n in prange(c_prev.shape[0]):
-        _lstm_step_backward_row(n, rec, skip, d_out_t, dc, act_t, c_prev, c_next, valid_t, dg_t)
+        _lstm_backward_row(rec[n], skip[n], d_out[n], dc[n], act[n], c_prev[n], c_next[n],
+                           valid[n], dg[n])
 
 
-@njit(cache=True)
-def _lstm_step_backward_ser(rec, skip, d_out_t, dc, act_t, c_prev, c_next, valid_t, dg_t):
+@njit(cache=True, error_model="numpy")
+def _lstm_backward_ser(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
     for n in range(c_prev.shape[0]):
-        _lstm_step_backward_row(n, rec, skip, d_out_t, dc, act_t, c_prev, c_next, valid_t, dg_t)
+        _lstm_backward_row(rec[n], skip[n], d_out[n], dc[n], act[n], c_prev[n], c_next[n],
+                           valid[n], dg[n])
 
 
-@njit(cache=True)
 def _lstm_forward_loop(xg, w_hhT, hs, cs, acts, valid, hh, parallel):
-    """The time loop: hh = h_t W_hhᵀ (BLAS, in place), then the fused step."""
+    """The time loop: hh = h_t W_hhᵀ (NumPy's BLAS, in place), then the fused step."""
+    step = _lstm_forward_par if parallel else _lstm_forward_ser
     for t in range(xg.shape[0]):
-        np.dot(hs[t], w_hhT, hh)
-        if parallel:
-            _lstm_step_forward_par(xg[t], hh, hs[t], cs[t], valid[t], acts[t], hs[t + 1], cs[t + 1])
-        else:
-            _lstm_step_forward_ser(xg[t], hh, hs[t], cs[t], valid[t], acts[t], hs[t + 1], cs[t + 1])
+        np.matmul(hs[t], w_hhT, out=hh)
+        step(xg[t], hh, hs[t], cs[t], valid[t], acts[t], hs[t + 1], cs[t + 1])
 
 
-@njit(cache=True)
 def _lstm_backward_loop(d_out, acts, cs, valid, w_hh, rec, skip, dc, dG, parallel):
+    step = _lstm_backward_par if parallel else _lstm_backward_ser
     for t in range(acts.shape[0] - 1, -1, -1):
-        if parallel:
-            _lstm_step_backward_par(rec, skip, d_out[t], dc, acts[t], cs[t], cs[t + 1], valid[t],
-                                    dG[t])
-        else:
-            _lstm_step_backward_ser(rec, skip, d_out[t], dc, acts[t], cs[t], cs[t + 1], valid[t],
-                                    dG[t])
-        np.dot(dG[t], w_hh, rec)                # ∂L/∂h_prev through the gates
+        step(rec, skip, d_out[t], dc, acts[t], cs[t], cs[t + 1], valid[t], dG[t])
+        np.matmul(dG[t], w_hh, out=rec)              # ∂L/∂h_prev through the gates
 
 
 # ----------------------------------------------------------------------------
 # GRU
 # ----------------------------------------------------------------------------
 
-@njit(inline="always", cache=True)
-def _gru_unit(gi_r, gi_z, gi_n, gh_r, gh_z, gh_n, h_prev):
-    """-> (r, z, n, h')."""
-    r = _sigmoid(gi_r + gh_r)
-    z = _sigmoid(gi_z + gh_z)
-    n = _tanh(gi_n + r * gh_n)        # reset applied after the hidden matmul
-    return r, z, n, (1.0 - z) * n + z * h_prev
-
-
-@njit(inline="always", cache=True)
-def _gru_unit_backward(dh, r, z, n, ghn, h_prev):
-    """-> (dgi_r, dgi_z, dgi_n, dgh_n, dh_direct); dgh_r = dgi_r, dgh_z = dgi_z."""
-    dn = dh * (1.0 - z)
-    dz = dh * (h_prev - n)
-    dan = dn * (1.0 - n * n)
-    return dan * ghn * r * (1.0 - r), dz * z * (1.0 - z), dan, dan * r, dh * z
-
-
-@njit(inline="always", cache=True)
-def _gru_cell_forward_row(n, gi, gh, h_prev, h, saved):
-    H = h_prev.shape[1]
-    for j in range(H):
-        r, z, nn, hh = _gru_unit(gi[n, j], gi[n, H + j], gi[n, 2 * H + j],
-                                 gh[n, j], gh[n, H + j], gh[n, 2 * H + j], h_prev[n, j])
-        saved[n, j] = r
-        saved[n, H + j] = z
-        saved[n, 2 * H + j] = nn
-        saved[n, 3 * H + j] = gh[n, 2 * H + j]
-        h[n, j] = hh
-
-
-@njit(parallel=True, cache=True)
-def _gru_cell_forward_par(gi, gh, h_prev, h, saved):
-    for n in prange(h_prev.shape[0]):
-        _gru_cell_forward_row(n, gi, gh, h_prev, h, saved)
-
-
-@njit(cache=True)
-def _gru_cell_forward_ser(gi, gh, h_prev, h, saved):
-    for n in range(h_prev.shape[0]):
-        _gru_cell_forward_row(n, gi, gh, h_prev, h, saved)
-
-
-@njit(inline="always", cache=True)
-def _gru_cell_backward_row(n, dh, saved, h_prev, dgi, dgh, dh_prev):
-    H = h_prev.shape[1]
-    for j in range(H):
-        dr, dz, dan, dghn, dhd = _gru_unit_backward(
-            dh[n, j], saved[n, j], saved[n, H + j], saved[n, 2 * H + j],
-            saved[n, 3 * H + j], h_prev[n, j])
-        dgi[n, j] = dr
-        dgi[n, H + j] = dz
-        dgi[n, 2 * H + j] = dan
-        dgh[n, j] = dr
-        dgh[n, H + j] = dz
-        dgh[n, 2 * H + j] = dghn
-        dh_prev[n, j] = dhd
-
-
-@njit(parallel=True, cache=True)
-def _gru_cell_backward_par(dh, saved, h_prev, dgi, dgh, dh_prev):
-    for n in prange(h_prev.shape[0]):
-        _gru_cell_backward_row(n, dh, saved, h_prev, dgi, dgh, dh_prev)
-
-
-@njit(cache=True)
-def _gru_cell_backward_ser(dh, saved, h_prev, dgi, dgh, dh_prev):
-    for n in range(h_prev.shape[0]):
-        _gru_cell_backward_row(n, dh, saved, h_prev, dgi, dgh, dh_prev)
-
-
-@njit(inline="always", cache=True)
-def _gru_step_forward_row(n, xg_t, gh, b_hh, h_prev, valid_t, saved_t, h_next):
-    """gh = h W_hhᵀ (already in ``gh``) + b_hh, fused with the cell."""
-    H = h_prev.shape[1]
-    if valid_t[n]:
+@njit(inline="always", cache=True, error_model="numpy")
+def _gru_forward_row(xg, gh, b_hh, h_prev, valid, saved, h_next):
+    """gi = xg, gh + b_hh (3H each) -> saved = [r|z|n|gh_n], h'."""
+    H = h_prev.shape[0]
+    if not valid:
         for j in range(H):
-            ghn = gh[n, 2 * H + j] + b_hh[2 * H + j]
-            r, z, nn, h = _gru_unit(xg_t[n, j], xg_t[n, H + j], xg_t[n, 2 * H + j],
-                                    gh[n, j] + b_hh[j], gh[n, H + j] + b_hh[H + j], ghn,
-                                    h_prev[n, j])
-            saved_t[n, j] = r
-            saved_t[n, H + j] = z
-            saved_t[n, 2 * H + j] = nn
-            saved_t[n, 3 * H + j] = ghn
-            h_next[n, j] = h
-    else:
-        for j in range(H):
-            h_next[n, j] = h_prev[n, j]
+            h_next[j] = h_prev[j]
         for j in range(4 * H):
-            saved_t[n, j] = 0.0
+            saved[j] = 0.0
+        return
+    r, z, n, ghn = saved[:H], saved[H:2 * H], saved[2 * H:3 * H], saved[3 * H:]
+    for j in range(2 * H):
+        saved[j] = sigmoid(xg[j] + gh[j] + b_hh[j])               # r, z
+    for j in range(H):
+        ghn[j] = gh[2 * H + j] + b_hh[2 * H + j]
+    for j in range(H):
+        n[j] = tanh(xg[2 * H + j] + r[j] * ghn[j])               # n = tanh(gi_n + r⊙gh_n)
+    for j in range(H):
+        h_next[j] = (1.0 - z[j]) * n[j] + z[j] * h_prev[j]       # h' = (1−z)⊙n + z⊙h
 
 
-@njit(parallel=True, cache=True)
-def _gru_step_forward_par(xg_t, gh, b_hh, h_prev, valid_t, saved_t, h_next):
-    for n in prange(h_prev.shape[0]):
-        _gru_step_forward_row(n, xg_t, gh, b_hh, h_prev, valid_t, saved_t, h_next)
-
-
-@njit(cache=True)
-def _gru_step_forward_ser(xg_t, gh, b_hh, h_prev, valid_t, saved_t, h_next):
-    for n in range(h_prev.shape[0]):
-        _gru_step_forward_row(n, xg_t, gh, b_hh, h_prev, valid_t, saved_t, h_next)
-
-
-@njit(inline="always", cache=True)
-def _gru_step_backward_row(n, rec, skip, d_out_t, saved_t, h_prev, valid_t, dgi_t, dgh_t):
-    """dh = rec + skip + d_out_t.  Valid rows: skip := z⊙dh (direct path).
-    Padded rows: zero gate grads, skip := rec + skip."""
-    H = h_prev.shape[1]
-    if valid_t[n]:
+@njit(inline="always", cache=True, error_model="numpy")
+def _gru_backward_row(rec, skip, d_out, saved, h_prev, valid, dgi, dgh):
+    """dh = rec + skip + d_out.  Valid row: skip := z⊙dh (direct path).
+    Padded row: zero gate grads, skip := skip + rec."""
+    H = h_prev.shape[0]
+    if not valid:
         for j in range(H):
-            dh = rec[n, j] + skip[n, j] + d_out_t[n, j]
-            dr, dz, dan, dghn, dhd = _gru_unit_backward(
-                dh, saved_t[n, j], saved_t[n, H + j], saved_t[n, 2 * H + j],
-                saved_t[n, 3 * H + j], h_prev[n, j])
-            dgi_t[n, j] = dr
-            dgi_t[n, H + j] = dz
-            dgi_t[n, 2 * H + j] = dan
-            dgh_t[n, j] = dr
-            dgh_t[n, H + j] = dz
-            dgh_t[n, 2 * H + j] = dghn
-            skip[n, j] = dhd
-    else:
-        for j in range(H):
-            skip[n, j] += rec[n, j]
+            skip[j] += rec[j]
         for j in range(3 * H):
-            dgi_t[n, j] = 0.0
-            dgh_t[n, j] = 0.0
+            dgi[j] = 0.0
+            dgh[j] = 0.0
+        return
+    for j in range(H):
+        dh = rec[j] + skip[j] + d_out[j]
+        r = saved[j]
+        z = saved[H + j]
+        n = saved[2 * H + j]
+        dan = dh * (1.0 - z) * (1.0 - n * n)         # through n = tanh(a_n)
+        dr = dan * saved[3 * H + j] * r * (1.0 - r)
+        dz = dh * (h_prev[j] - n) * z * (1.0 - z)
+        dgi[j] = dr
+        dgi[H + j] = dz
+        dgi[2 * H + j] = dan
+        dgh[j] = dr
+        dgh[H + j] = dz
+        dgh[2 * H + j] = dan * r
+        skip[j] = dh * z
 
 
-@njit(parallel=True, cache=True)
-def _gru_step_backward_par(rec, skip, d_out_t, saved_t, h_prev, valid_t, dgi_t, dgh_t):
+@njit(parallel=True, cache=True, error_model="numpy")
+def _gru_forward_par(xg, gh, b_hh, h_prev, valid, saved, h_next):
     for n in prange(h_prev.shape[0]):
-        _gru_step_backward_row(n, rec, skip, d_out_t, saved_t, h_prev, valid_t, dgi_t, dgh_t)
+        _gru_forward_row(xg[n], gh[n], b_hh, h_prev[n], valid[n], saved[n], h_next[n])
 
 
-@njit(cache=True)
-def _gru_step_backward_ser(rec, skip, d_out_t, saved_t, h_prev, valid_t, dgi_t, dgh_t):
+@njit(cache=True, error_model="numpy")
+def _gru_forward_ser(xg, gh, b_hh, h_prev, valid, saved, h_next):
     for n in range(h_prev.shape[0]):
-        _gru_step_backward_row(n, rec, skip, d_out_t, saved_t, h_prev, valid_t, dgi_t, dgh_t)
+        _gru_forward_row(xg[n], gh[n], b_hh, h_prev[n], valid[n], saved[n], h_next[n])
 
 
-@njit(cache=True)
+@njit(parallel=True, cache=True, error_model="numpy")
+def _gru_backward_par(rec, skip, d_out, saved, h_prev, valid, dgi, dgh):
+    for n in prange(h_prev.shape[0]):
+        _gru_backward_row(rec[n], skip[n], d_out[n], saved[n], h_prev[n], valid[n], dgi[n],
+                          dgh[n])
+
+
+@njit(cache=True, error_model="numpy")
+def _gru_backward_ser(rec, skip, d_out, saved, h_prev, valid, dgi, dgh):
+    for n in range(h_prev.shape[0]):
+        _gru_backward_row(rec[n], skip[n], d_out[n], saved[n], h_prev[n], valid[n], dgi[n],
+                          dgh[n])
+
+
 def _gru_forward_loop(xg, w_hhT, b_hh, hs, saved, valid, gh, parallel):
+    step = _gru_forward_par if parallel else _gru_forward_ser
     for t in range(xg.shape[0]):
-        np.dot(hs[t], w_hhT, gh)
-        if parallel:
-            _gru_step_forward_par(xg[t], gh, b_hh, hs[t], valid[t], saved[t], hs[t + 1])
-        else:
-            _gru_step_forward_ser(xg[t], gh, b_hh, hs[t], valid[t], saved[t], hs[t + 1])
+        np.matmul(hs[t], w_hhT, out=gh)
+        step(xg[t], gh, b_hh, hs[t], valid[t], saved[t], hs[t + 1])
 
 
-@njit(cache=True)
 def _gru_backward_loop(d_out, saved, hs, valid, w_hh, rec, skip, dGi, dGh, parallel):
+    step = _gru_backward_par if parallel else _gru_backward_ser
     for t in range(saved.shape[0] - 1, -1, -1):
-        if parallel:
-            _gru_step_backward_par(rec, skip, d_out[t], saved[t], hs[t], valid[t], dGi[t], dGh[t])
-        else:
-            _gru_step_backward_ser(rec, skip, d_out[t], saved[t], hs[t], valid[t], dGi[t], dGh[t])
-        np.dot(dGh[t], w_hh, rec)
+        step(rec, skip, d_out[t], saved[t], hs[t], valid[t], dGi[t], dGh[t])
+        np.matmul(dGh[t], w_hh, out=rec)
 
 
 # ----------------------------------------------------------------------------
@@ -405,23 +258,31 @@ def _c(a):
     return np.ascontiguousarray(a)
 
 
+def _ones(N):
+    return np.ones(N, dtype=np.uint8)
+
+
+# The cell functions run the sequence-step kernels with the recurrent part
+# zero (hh, rec, d_out = 0): one code path for cells and sequences.
+
 def lstm_cell_forward(gates, c_prev):
     N, H = c_prev.shape
-    h = np.empty_like(c_prev)
-    c = np.empty_like(c_prev)
+    h, c = np.empty_like(c_prev), np.empty_like(c_prev)
     act = np.empty((N, 4 * H), dtype=gates.dtype)
-    kernel = _lstm_cell_forward_par if _parallel(N, H) else _lstm_cell_forward_ser
-    kernel(_c(gates), _c(c_prev), h, c, act)
+    kernel = _lstm_forward_par if _parallel(N, H) else _lstm_forward_ser
+    c_prev = _c(c_prev)
+    kernel(_c(gates), np.zeros_like(act), c_prev, c_prev, _ones(N), act, h, c)
     return h, c, act
 
 
 def lstm_cell_backward(dh, dc, act, c_prev, c):
-    dh = np.zeros_like(c) if dh is None else _c(dh)
-    dc = np.zeros_like(c) if dc is None else _c(dc)
-    dgates = np.empty((c.shape[0], 4 * c.shape[1]), dtype=act.dtype)
-    dc_prev = np.empty_like(c)
-    kernel = _lstm_cell_backward_par if _parallel(*c.shape) else _lstm_cell_backward_ser
-    kernel(dh, dc, _c(act), _c(c_prev), _c(c), dgates, dc_prev)
+    N, H = c.shape
+    zeros = np.zeros_like(c)
+    skip = zeros.copy() if dh is None else np.array(dh, order="C")     # consumed in place
+    dc_prev = zeros.copy() if dc is None else np.array(dc, order="C")  # becomes dc_prev
+    dgates = np.empty((N, 4 * H), dtype=act.dtype)
+    kernel = _lstm_backward_par if _parallel(N, H) else _lstm_backward_ser
+    kernel(zeros, skip, zeros, dc_prev, _c(act), _c(c_prev), _c(c), _ones(N), dgates)
     return dgates, dc_prev
 
 
@@ -429,18 +290,19 @@ def gru_cell_forward(gi, gh, h_prev):
     N, H = h_prev.shape
     h = np.empty_like(h_prev)
     saved = np.empty((N, 4 * H), dtype=gi.dtype)
-    kernel = _gru_cell_forward_par if _parallel(N, H) else _gru_cell_forward_ser
-    kernel(_c(gi), _c(gh), _c(h_prev), h, saved)
+    kernel = _gru_forward_par if _parallel(N, H) else _gru_forward_ser
+    kernel(_c(gi), _c(gh), np.zeros(3 * H, dtype=gi.dtype), _c(h_prev), _ones(N), saved, h)
     return h, saved
 
 
 def gru_cell_backward(dh, saved, h_prev):
     N, H = h_prev.shape
+    zeros = np.zeros_like(h_prev)
+    dh_prev = np.array(dh, order="C")                # becomes z⊙dh in place
     dgi = np.empty((N, 3 * H), dtype=saved.dtype)
     dgh = np.empty_like(dgi)
-    dh_prev = np.empty_like(h_prev)
-    kernel = _gru_cell_backward_par if _parallel(N, H) else _gru_cell_backward_ser
-    kernel(_c(dh), _c(saved), _c(h_prev), dgi, dgh, dh_prev)
+    kernel = _gru_backward_par if _parallel(N, H) else _gru_backward_ser
+    kernel(zeros, dh_prev, zeros, _c(saved), _c(h_prev), _ones(N), dgi, dgh)
     return dgi, dgh, dh_prev
 
 

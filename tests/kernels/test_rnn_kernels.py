@@ -5,6 +5,7 @@ against the reference, central-difference gradient checks, padding
 Triton runs in its interpreter and Numba CUDA in its simulator when there is
 no GPU (tests/conftest.py), so their shapes stay tiny.
 """
+import importlib
 import importlib.util
 import os
 import sys
@@ -351,6 +352,32 @@ def check_cells_against_reference(module, N, H, dtype, **kw):
     for w, g in zip(want_b, got_b):
         assert g.dtype == dtype
         np.testing.assert_allclose(g, w, **tol)
+
+
+@needs_numba
+def test_numba_vectorizable_exp_sigmoid_tanh_accuracy():
+    """numba_exp's arithmetic exp against NumPy: ~1 ulp, no overflow for huge |x|."""
+    from numba import njit
+
+    ne = importlib.import_module(rc.__name__ + ".numba_exp")
+
+    @njit
+    def apply(x, out):
+        for k in range(x.shape[0]):
+            out[0, k] = ne.exp_neg(abs(x[k]))
+            out[1, k] = ne.sigmoid(x[k])
+            out[2, k] = ne.tanh(x[k])
+
+    x = np.concatenate([np.linspace(-88, 88, 20001), [-1e300, -1000.0, 0.0, 1000.0, 1e300]])
+    out = np.empty((3, x.size))
+    apply(x, out)
+    inside = np.abs(x) <= 88
+    np.testing.assert_allclose(out[0, inside], np.exp(-np.abs(x[inside])), rtol=5e-16, atol=0)
+    assert np.all(out[0, ~inside] <= np.exp(-88.0))               # clamped: below 1e-38
+    with np.errstate(over="ignore"):
+        want_sig = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(out[1], want_sig, rtol=5e-16, atol=1e-38)
+    np.testing.assert_allclose(out[2], np.tanh(x), rtol=0, atol=3e-16)
 
 
 @needs_numba
