@@ -23,13 +23,25 @@ def _describe(**arrays) -> str:
     return "; ".join(parts)
 
 
+def _np_dtype(a):
+    """NumPy dtype of a NumPy/CuPy array or a torch tensor (the Triton backend takes those too)."""
+    try:
+        return np.dtype(a.dtype)
+    except TypeError:
+        return np.dtype(str(a.dtype).replace("torch.", ""))
+
+
 def _check_arrays(where: str, arrays: dict) -> np.dtype:
     """All given arrays: array-like with .shape/.dtype, one float dtype, one device."""
     present = {k: v for k, v in arrays.items() if v is not None}
     for name, a in present.items():
         if not (hasattr(a, "shape") and hasattr(a, "dtype")):
             raise TypeError(f"{where}: {name} must be a NumPy or CuPy array, got {type(a).__name__}")
-    dtypes = {np.dtype(a.dtype) for a in present.values()}
+    # dtype of one float kind for all; NumPy and CuPy (and, for Triton, torch) are never mixed
+    try:
+        dtypes = {_np_dtype(a) for a in present.values()}
+    except TypeError:
+        dtypes = set()
     if len(dtypes) != 1 or next(iter(dtypes)) not in FLOAT_DTYPES:
         raise TypeError(f"{where}: all arrays must share one dtype, float32 or float64 ({_describe(**arrays)})")
     devices = {type(a).__module__.split(".")[0] for a in present.values()}

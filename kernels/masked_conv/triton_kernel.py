@@ -1,6 +1,8 @@
 """Masked convolution in Triton: an implicit GEMM over live taps (no im2col in memory).
 
-Same math as ``reference.py``.  Raster order makes the live taps easy to
+Same math as ``reference.py``.  Takes NumPy arrays (interpreter), CuPy arrays
+or torch tensors (CPU in the interpreter, CUDA on a GPU) and returns the
+caller's type.  Raster order makes the live taps easy to
 name: they are exactly the first N_LIVE positions r = ky*k + kx of the k x k
 kernel, N_LIVE = k*k // 2 for mask "A" (+1 for "B", or when channel groups
 keep the centre), so every kernel loops ``for r in tl.static_range(N_LIVE)``
@@ -163,18 +165,13 @@ def _from_torch(t, like):
     return t.numpy()
 
 
-def _precision(where: str, dtype, allow_tf32: bool) -> str:
+def _precision(where: str, a, allow_tf32: bool) -> str:
+    """tl.dot precision: "ieee" (exact fp32/fp64 products) or, opted in, "tf32" (float32 only)."""
     if not allow_tf32:
         return "ieee"
-    if np.dtype(dtype) != np.float32:
-        raise TypeError(f"{where}: allow_tf32=True needs float32 arrays, got {np.dtype(dtype)}")
+    if checks._np_dtype(a) != np.float32:
+        raise TypeError(f"{where}: allow_tf32=True needs float32 arrays, got {checks._np_dtype(a)}")
     return "tf32"
-
-
-def _dims(x):
-    if isinstance(x, torch.Tensor):
-        return tuple(x.shape)
-    return tuple(x.shape)
 
 
 # --- public functions -----------------------------------------------------
@@ -201,7 +198,7 @@ def _w_live_tco(weight, mask_type, channel_groups):
 def forward(x, weight, bias, mask_type: str, channel_groups=None, allow_tf32: bool = False):
     """y = conv2d(x, weight * mask) + bias as an implicit GEMM over live taps."""
     n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
-    prec = _precision("masked_conv.forward", x.dtype, allow_tf32)
+    prec = _precision("masked_conv.forward", x, allow_tf32)
     xt = _to_torch(x)
     w_tco = _w_live_tco(weight, mask_type, channel_groups)
     bt = _to_torch(bias) if bias is not None else w_tco           # dummy pointer when no bias
@@ -221,7 +218,7 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None, allow_tf32: bo
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None, allow_tf32: bool = False):
     """dL/dx: the same implicit GEMM with mirrored taps (SIGN=-1) and w_live transposed."""
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
-    prec = _precision("masked_conv.grad_input", grad_y.dtype, allow_tf32)
+    prec = _precision("masked_conv.grad_input", grad_y, allow_tf32)
     gt = _to_torch(grad_y)
     w_toc = _w_live_tco(weight, mask_type, channel_groups).transpose(1, 2).contiguous()   # (T, O, C)
     dx = torch.empty((n, c_in, h, w), dtype=gt.dtype, device=gt.device)
@@ -240,7 +237,7 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None, allow_tf32: 
 def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None, allow_tf32: bool = False):
     """dL/dw (O, C, k, k): one reduction over N*H*W per live tap and (C, O) tile; dead taps 0."""
     n, c_in, h, w, c_out, k = checks.check_grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
-    prec = _precision("masked_conv.grad_weight", x.dtype, allow_tf32)
+    prec = _precision("masked_conv.grad_weight", x, allow_tf32)
     xt = _to_torch(x)
     gt = _to_torch(grad_y)
     n_live = _n_live(k, mask_type, channel_groups)

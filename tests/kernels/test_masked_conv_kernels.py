@@ -264,6 +264,15 @@ def test_triton_tf32_needs_float32():
         tk.forward(x, wt, b, "A", allow_tf32=True)
 
 
+@needs_triton
+def test_triton_takes_torch_tensors():
+    tk = mc.backend_module("triton")
+    x, wt, b, gy = make(np.random.default_rng(17), 1, 3, 4, 4, 5, 3, np.float32)
+    y = tk.forward(torch.from_numpy(x), torch.from_numpy(wt), torch.from_numpy(b), "B")
+    assert isinstance(y, torch.Tensor) and y.dtype == torch.float32
+    np.testing.assert_allclose(y.numpy(), from_ref.forward(x, wt, b, "B"), rtol=1e-5, atol=1e-5)
+
+
 def test_dispatch_uses_forced_backend():
     rng = np.random.default_rng(15)
     x, wt, b, gy = make(rng, 1, 2, 3, 4, 4, 3)
