@@ -290,3 +290,24 @@ def test_bad_inputs_raise_clear_errors():
         nn.GRU(3, 0)
     with pytest.raises(ValueError, match=r"dropout must be a number in \[0, 1\]"):
         nn.GRU(3, 4, num_layers=2, dropout=1.5)
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU", "RNN"])
+def test_gradient_through_final_state_only_and_twice(backend, kind):
+    """Only h_n reaches the loss (the output gets no gradient: the op sees None);
+    a second backward with retain_graph gives the same gradients again."""
+    ours, theirs = make_pair(kind, np.float64, input_size=3, hidden_size=4, num_layers=2,
+                             bidirectional=True)
+    x = np.random.default_rng(4).standard_normal((5, 2, 3))
+    xt, xs = torch.tensor(x, requires_grad=True), sn.Tensor(x.copy(), requires_grad=True)
+    t_state, s_state = theirs(xt)[1], ours(xs)[1]
+    t_h = t_state[0] if kind == "LSTM" else t_state
+    s_h = s_state[0] if kind == "LSTM" else s_state
+    t_h.sum().backward()
+    s_loss = s_h.sum()
+    s_loss.backward(retain_graph=True)
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), **TOL[np.float64])
+    first = xs.grad.numpy().copy()
+    xs.grad = None
+    s_loss.backward()
+    np.testing.assert_array_equal(xs.grad.numpy(), first)
