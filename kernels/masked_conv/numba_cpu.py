@@ -16,12 +16,16 @@ Same math as ``reference.py`` (read that first).  What Numba adds:
 * Flat indices are cast to unsigned (np.uintp): Numba must otherwise check
   every signed index for Python-style negative wraparound, which stops LLVM
   from vectorising the inner loops (measured: ~3x slower im2col).
-* The GEMMs stay in BLAS (np.matmul).  Measured on the 2-core dev box (batch 32,
-  16->32 channels, 28x28, 5x5 "A", float32): BLAS GEMM ~100-200 GFLOP/s, a
-  hand-written direct loop nest (``direct_forward`` below, parallel over
-  (n, o), contiguous inner row loop) ~10-20 GFLOP/s; so the GEMM formulation
-  is the default and the direct loop stays only as a readable comparison
-  (``benchmarks/bench_masked_conv_kernels.py`` times both).
+* The GEMMs stay in BLAS (np.matmul).  Measured (1 thread, CPU time, batch
+  32, 16->32 channels, 28x28, 5x5 "A", float32, on the shared dev box):
+  forward via im2col + BLAS ~6 ms (the GEMM alone ~3.7 ms, ~80 GFLOP/s;
+  Numba im2col 1.3 ms vs 1.8 ms for NumPy's slab copies), the direct loop
+  nest ``direct_forward`` below (parallel over (n, o), inner loop along a
+  row) ~120 ms (~2.6 GFLOP/s).  So the GEMM formulation is the default; the
+  direct loop stays only as a readable comparison (the benchmark times it).
+* Thread pools: Numba (OpenMP layer) and OpenBLAS each keep their own
+  threads, and both spin-wait between calls; on a busy 2-core machine the
+  hand-over between them costs more than on a quiet one (see the benchmark).
 
 Spatial masks only: with ``channel_groups`` the functions fall back to the
 NumPy reference (the centre tap's channel mask is not specialised here).

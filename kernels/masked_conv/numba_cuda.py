@@ -1,8 +1,8 @@
 """Masked convolution with Numba CUDA: one thread per output element.
 
 Same math as ``reference.py``.  The live-tap list is baked into each kernel
-at compile time (``_kernels(k, taps_type)`` builds and caches one set per
-kernel size and tap list); the weights arrive as W_live (O, T*C) from
+at compile time (``_kernels(k, taps, dtype)`` builds and caches one set per
+kernel size, tap list and dtype, so float32 accumulates in float32); the weights arrive as W_live (O, T*C) from
 ``reference.live_weight``, so channel groups work too (centre already masked).
 
     forward      thread (n, o, i, j):  y = b[o] + sum_{t, c} W_live[o, t*C+c] * x[n, c, i+dy_t, j+dx_t]
@@ -25,14 +25,15 @@ from .masks import centre_channel_mask, kernel_taps
 _CACHE: dict = {}
 
 
-def _kernels(k: int, taps: tuple) -> dict:
-    key = (k, taps)
+def _kernels(k: int, taps: tuple, dtype) -> dict:
+    key = (k, taps, np.dtype(dtype))
     if key in _CACHE:
         return _CACHE[key]
 
     T = len(taps)
     DY = tuple(dy for dy, _ in taps)       # compile-time constants
     DX = tuple(dx for _, dx in taps)
+    ZERO = np.dtype(dtype).type(0)         # accumulate in the input dtype (float32 stays float32)
 
     @cuda.jit
     def forward_kernel(x, w_live, bias, y):
@@ -65,7 +66,7 @@ def _kernels(k: int, taps: tuple) -> dict:
         i = (idx // w) % h
         c = (idx // (w * h)) % c_in
         n = idx // (w * h * c_in)
-        acc = 0.0
+        acc = ZERO
         for t in range(T):
             ii = i - DY[t]                 # the outputs that read pixel (i, j) through tap t
             jj = j - DX[t]
@@ -86,7 +87,7 @@ def _kernels(k: int, taps: tuple) -> dict:
         o = idx // (c_in * T)
         dy = DY[t]
         dx = DX[t]
-        acc = 0.0
+        acc = ZERO
         for n in range(n_img):             # the reduction over all output pixels, one thread
             for i in range(max(0, -dy), min(h, h - dy)):
                 for j in range(max(0, -dx), min(w, w - dx)):
@@ -115,7 +116,7 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     w_live = reference.live_weight(weight, mask_type, channel_groups)
     b = xp.zeros(c_out, dtype=x.dtype) if bias is None else xp.ascontiguousarray(bias)
     y = xp.empty((n, c_out, h, w), dtype=x.dtype)
-    _launch(_kernels(k, taps)["forward"], y.size, xp.ascontiguousarray(x), w_live, b, y)
+    _launch(_kernels(k, taps, x.dtype)["forward"], y.size, xp.ascontiguousarray(x), w_live, b, y)
     return y
 
 
@@ -125,7 +126,7 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
     taps = kernel_taps(k, mask_type, channel_groups)
     w_live = reference.live_weight(weight, mask_type, channel_groups)
     dx = xp.empty((n, c_in, h, w), dtype=grad_y.dtype)
-    _launch(_kernels(k, taps)["grad_input"], dx.size, xp.ascontiguousarray(grad_y), w_live, dx)
+    _launch(_kernels(k, taps, grad_y.dtype)["grad_input"], dx.size, xp.ascontiguousarray(grad_y), w_live, dx)
     return dx
 
 
@@ -134,7 +135,7 @@ def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None
     xp = _xp(x)
     taps = kernel_taps(k, mask_type, channel_groups)
     dw_live = xp.empty((c_out, len(taps) * c_in), dtype=x.dtype)
-    _launch(_kernels(k, taps)["grad_weight"], dw_live.size, xp.ascontiguousarray(grad_y),
+    _launch(_kernels(k, taps, x.dtype)["grad_weight"], dw_live.size, xp.ascontiguousarray(grad_y),
             xp.ascontiguousarray(x), dw_live)
     dw_live = dw_live.reshape(c_out, len(taps), c_in)
     p = k // 2
