@@ -9,6 +9,7 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
 try:
     from scratchnet.kernels import dispatch, masked_conv as mc
@@ -96,6 +97,18 @@ def test_reference_matches_torch(k, mask_type, groups, dtype, tol):
     # dead taps (and masked centre channel pairs) get exactly zero gradient
     dead = mc.mask(k, mask_type, c_out, c_in, groups) == 0
     assert np.all(gw[dead] == 0.0) and dead.any()
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 2), c_in=st.integers(1, 4), c_out=st.integers(1, 4), h=st.integers(1, 7),
+       w=st.integers(1, 7), k=st.sampled_from([3, 5, 7]), mask_type=st.sampled_from("AB"),
+       seed=st.integers(0, 2**31 - 1))
+def test_reference_matches_torch_random_shapes(n, c_in, c_out, h, w, k, mask_type, seed):
+    x, wt, b, gy = make(np.random.default_rng(seed), n, c_in, c_out, h, w, k)
+    y_t, gx_t, gw_t, _ = torch_masked(x, wt, b, gy, mask_type, None)
+    np.testing.assert_allclose(from_ref.forward(x, wt, b, mask_type), y_t, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(from_ref.grad_input(gy, wt, mask_type), gx_t, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(from_ref.grad_weight(gy, x, mask_type, k), gw_t, rtol=1e-10, atol=1e-10)
 
 
 def test_reference_grad_input_finite_difference():
@@ -210,7 +223,8 @@ def test_non_contiguous_inputs(backend):
 NUMBA_SHAPES = [(2, 3, 5, 5, 5, 3, "A", None, np.float64), (3, 4, 7, 6, 9, 5, "B", None, np.float64),
                 (1, 2, 3, 8, 4, 7, "A", None, np.float64), (2, 16, 8, 4, 4, 7, "A", None, np.float64),
                 (2, 3, 6, 5, 5, 3, "B", 3, np.float64),          # channel groups: the reference fallback
-                (2, 5, 3, 7, 6, 5, "B", None, np.float32)]
+                (2, 5, 3, 7, 6, 5, "B", None, np.float32),
+                (2, 2, 3, 1, 2, 3, "A", None, np.float64)]             # image smaller than the kernel
 
 
 @needs_numba
@@ -245,7 +259,7 @@ def test_numba_cuda_matches_reference(shape, dtype, tol):
 
 TRITON_SHAPES = [(2, 3, 5, 5, 5, 3, "A", None, np.float32), (1, 3, 5, 5, 5, 5, "B", None, np.float32),
                  (1, 3, 6, 4, 5, 7, "A", 3, np.float32), (1, 20, 17, 3, 6, 3, "B", None, np.float32),
-                 (2, 3, 5, 5, 4, 5, "A", None, np.float64)]
+                 (2, 3, 5, 5, 4, 5, "A", None, np.float64), (1, 2, 3, 2, 1, 5, "B", None, np.float32)]
 
 
 @needs_triton
