@@ -457,6 +457,29 @@ def test_gpu_backend_sequences_match_reference(backend, kind):
         np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
 
 
+@needs_triton
+@pytest.mark.parametrize("T, N, I, H", [(3, 2, 2, 16), (3, 3, 2, 20)])
+def test_triton_persistent_lstm_forward_matches_reference(T, N, I, H):
+    """Whole-sequence kernel (W_hh held across steps); H=20 leaves padding lanes."""
+    tp = importlib.import_module(rc.__name__ + ".triton_persistent")
+    rng = np.random.default_rng(12)
+    params = tuple(rand(rng, s, np.float32, 0.5) for s in ((4 * H, I), (4 * H, H), (4 * H,),
+                                                            (4 * H,)))
+    x, h0, c0 = (rand(rng, s, np.float32) for s in ((T, N, I), (N, H), (N, H)))
+    want = ref.lstm_sequence_forward(x, h0, c0, *params)
+    got = tp.lstm_sequence_forward_persistent(x, h0, c0, *params)
+    for w, g in zip(want[:3], got[:3]):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    for key in ("acts", "hs", "cs"):
+        np.testing.assert_allclose(got[3][key], want[3][key], rtol=1e-5, atol=1e-6)
+    d_out = rand(rng, (T, N, H), np.float32)                    # its cache feeds the backward
+    for w, g in zip(ref.lstm_sequence_backward(want[3], d_out, None, None),
+                    ref.lstm_sequence_backward(got[3], d_out, None, None)):
+        np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+    with pytest.raises(TypeError, match="lstm_sequence_forward_persistent: float32"):
+        tp.lstm_sequence_forward_persistent(x.astype(np.float64), h0, c0, *params)
+
+
 # ----------------------------------------------------------------------------
 # input validation
 # ----------------------------------------------------------------------------
@@ -556,3 +579,18 @@ def test_gpu_lstm_sequence_on_cupy_matches_cudnn():
     tout, _ = layer(torch.tensor(x), (torch.tensor(h0[None]), torch.tensor(c0[None])))
     out, *_ = rc.lstm_sequence_forward(*(cp.asarray(a) for a in (x, h0, c0, *params)))
     np.testing.assert_allclose(cp.asnumpy(out), tout.detach().numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.gpu
+def test_gpu_triton_persistent_lstm_on_cupy():
+    cp = pytest.importorskip("cupy")
+    tp = importlib.import_module(rc.__name__ + ".triton_persistent")
+    rng = np.random.default_rng(13)
+    T, N, I, H = 30, 40, 16, 64
+    params = tuple(rand(rng, s, np.float32, 0.3) for s in ((4 * H, I), (4 * H, H), (4 * H,),
+                                                            (4 * H,)))
+    x, h0, c0 = (rand(rng, s, np.float32) for s in ((T, N, I), (N, H), (N, H)))
+    want = ref.lstm_sequence_forward(x, h0, c0, *params)
+    got = tp.lstm_sequence_forward_persistent(*(cp.asarray(a) for a in (x, h0, c0, *params)))
+    for w, g in zip(want[:3], got[:3]):
+        np.testing.assert_allclose(cp.asnumpy(g), w, rtol=1e-4, atol=1e-5)
