@@ -134,12 +134,20 @@ def _plot(rows, path):
     return path
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool = False, threads: int | None = None) -> dict:
+    """Time every case; ``threads`` (default: Numba's count) is given to all three
+    libraries.  Writes rnn_cpu[_quick][_<n>threads].json/.png."""
     import torch
     import scratchnet.kernels as kernels
     from scratchnet.serialization import write_json
 
-    n = _threads()
+    n = threads or _threads()
+    if threads:
+        try:
+            import numba
+            numba.set_num_threads(n)
+        except ImportError:
+            pass
     torch.set_num_threads(n)
     limit, blas_note = _blas_limit(n)
     backends = [b for b in ("numba", "reference") if kernels.available(b)]
@@ -161,7 +169,8 @@ def run(quick: bool = False) -> dict:
         "cases": rows,
     }
     os.makedirs(RESULTS, exist_ok=True)
-    stem = os.path.join(RESULTS, "rnn_cpu_quick" if quick else "rnn_cpu")
+    stem = os.path.join(RESULTS, ("rnn_cpu_quick" if quick else "rnn_cpu")
+                        + (f"_{threads}threads" if threads else ""))
     write_json(result, stem + ".json")
     _plot(rows, stem + ".png")
     return result
@@ -170,8 +179,10 @@ def run(quick: bool = False) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small shapes, few repetitions")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for torch, Numba and BLAS (default: Numba's count)")
     args = parser.parse_args(argv)
-    result = run(quick=args.quick)
+    result = run(quick=args.quick, threads=args.threads)
     print(f"threads: {result['threads']}")
     for r in result["cases"]:
         ratios = "  ".join(f"{k}={v:.2f}" for k, v in r.items() if k.startswith("ratio_"))
