@@ -250,7 +250,7 @@ def lstm_sequence_backward(cache, d_out, d_hn, d_cn, *, cell_backward=lstm_cell_
     w_hh = cache["w_hh"]
     xp = array_module(acts)
     T, N, G = acts.shape
-    dh = xp.zeros_like(hs[0]) if d_hn is None else d_hn.copy()   # ∂L/∂h entering from the future
+    dh = xp.zeros_like(hs[0]) if d_hn is None else d_hn.copy()  # ∂L/∂h from the future
     dc = xp.zeros_like(cs[0]) if d_cn is None else d_cn.copy()
     dG = xp.empty((T, N, G), dtype=acts.dtype)
     for t in range(T - 1, -1, -1):
