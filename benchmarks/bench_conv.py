@@ -46,6 +46,11 @@ def blas_threads() -> int:
 
 def interleaved(fns: dict, reps: int) -> dict:
     """Median seconds of each callable, timed round-robin after two warm-up calls."""
+    return {name: s["median"] for name, s in interleaved_stats(fns, reps).items()}
+
+
+def interleaved_stats(fns: dict, reps: int) -> dict:
+    """{name: {"median": s, "min": s}}, timed round-robin after two warm-up calls."""
     for f in fns.values():
         f()
         f()
@@ -55,7 +60,8 @@ def interleaved(fns: dict, reps: int) -> dict:
             t0 = time.perf_counter()
             f()
             times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return {name: {"median": statistics.median(ts), "min": min(ts)}
+            for name, ts in times.items()}
 
 
 def _case_fns(kind, k, shape, c_out, seed=0):
@@ -137,6 +143,14 @@ def _limit_threads(n: int):
     return stack
 
 
+def _summary(ours, theirs) -> dict:
+    """Medians (the reported ratio) and minima (less sensitive to a loaded machine)."""
+    return {"ours_ms": 1e3 * ours["median"], "torch_ms": 1e3 * theirs["median"],
+            "ratio": theirs["median"] / ours["median"],
+            "ours_min_ms": 1e3 * ours["min"], "torch_min_ms": 1e3 * theirs["min"],
+            "ratio_of_minima": theirs["min"] / ours["min"]}
+
+
 def run_threads(threads: int, quick: bool) -> dict:
     """Every case with ``threads`` threads on both sides."""
     shape = (8, 16, 16, 16) if quick else (32, 16, 28, 28)
@@ -148,14 +162,11 @@ def run_threads(threads: int, quick: bool) -> dict:
     with _limit_threads(threads):
         for name, kind, k in cases:
             ours_step, torch_step, ours_fwd, torch_fwd = _case_fns(kind, k, shape, c_out)
-            t = interleaved({"ours": ours_step, "torch": torch_step, "ours_fwd": ours_fwd,
-                             "torch_fwd": torch_fwd}, reps)
-            out["cases"][name] = {
-                "forward_backward": {"ours_ms": 1e3 * t["ours"], "torch_ms": 1e3 * t["torch"],
-                                     "ratio": t["torch"] / t["ours"]},
-                "forward": {"ours_ms": 1e3 * t["ours_fwd"], "torch_ms": 1e3 * t["torch_fwd"],
-                            "ratio": t["torch_fwd"] / t["ours_fwd"]},
-            }
+            t = interleaved_stats({"ours": ours_step, "torch": torch_step, "ours_fwd": ours_fwd,
+                                   "torch_fwd": torch_fwd}, reps)
+            out["cases"][name] = {what: _summary(t[ours], t[theirs]) for what, ours, theirs in
+                                  (("forward_backward", "ours", "torch"),
+                                   ("forward", "ours_fwd", "torch_fwd"))}
     out["load_average_at_end"] = list(os.getloadavg())
     return out
 
@@ -225,8 +236,9 @@ def main():
         for name, r in run_["cases"].items():
             fb, fw = r["forward_backward"], r["forward"]
             print(f"  {name:<14} fwd+bwd ours {fb['ours_ms']:8.2f} ms  torch "
-                  f"{fb['torch_ms']:8.2f} ms  ratio {fb['ratio']:5.2f}   fwd ratio "
-                  f"{fw['ratio']:5.2f}")
+                  f"{fb['torch_ms']:8.2f} ms  ratio {fb['ratio']:5.2f} (of minima "
+                  f"{fb['ratio_of_minima']:5.2f})   fwd ratio {fw['ratio']:5.2f} (of minima "
+                  f"{fw['ratio_of_minima']:5.2f})")
     print("saved", path)
 
 

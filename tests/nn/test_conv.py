@@ -214,3 +214,24 @@ def test_conv_errors_name_the_op_and_shapes(call, message):
     with pytest.raises(OpError, match=message) as info:
         call(x, w)
     assert "conv" in str(info.value)
+
+
+@pytest.mark.parametrize("images_per_chunk", [1, 2])
+def test_batch_chunking_gives_the_same_result(monkeypatch, images_per_chunk):
+    """The GEMMs run a few images at a time (im2col.CHUNK_BYTES); uneven chunks of a
+    batch of 5 must give torch's results for the forward and all three gradients."""
+    from scratchnet.nn.functional import im2col
+    c_in, k, ho, wo = 4, 3, 4, 5                  # stride 2, padding 1 on 7 x 9
+    cols_bytes_per_image = c_in * k * k * ho * wo * 8
+    monkeypatch.setattr(im2col, "CHUNK_BYTES", images_per_chunk * cols_bytes_per_image)
+    assert len(im2col.batch_chunks(5, cols_bytes_per_image)) == -(-5 // images_per_chunk)
+    ours = nn.Conv2d(c_in, 6, k, stride=2, padding=1, groups=2, dtype=np.float64)
+    theirs = torch.nn.Conv2d(c_in, 6, k, stride=2, padding=1, groups=2, dtype=torch.float64)
+    _compare_modules(ours, theirs, (5, c_in, 7, 9), np.float64, np.random.default_rng(6),
+                     copy_from_torch=True)
+    ours_t = nn.ConvTranspose2d(c_in, 6, k, stride=2, padding=1, output_padding=1,
+                                dtype=np.float64)
+    theirs_t = torch.nn.ConvTranspose2d(c_in, 6, k, stride=2, padding=1, output_padding=1,
+                                        dtype=torch.float64)
+    _compare_modules(ours_t, theirs_t, (5, c_in, 4, 5), np.float64, np.random.default_rng(7),
+                     copy_from_torch=True)

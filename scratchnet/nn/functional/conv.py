@@ -22,9 +22,8 @@ from __future__ import annotations
 import functools
 
 from ...autograd.function import Function, OpError
-from ...autograd.grad_mode import _GradMode
 from ...ops._args import pair
-from .im2col import ConvGeom, conv_forward, conv_grad_input, conv_grad_weight, im2col
+from .im2col import ConvGeom, conv_forward, conv_grad_input, conv_grad_weight
 
 
 # ------------------------------------------------------------------------- ops
@@ -33,11 +32,9 @@ class Conv2dOp(Function):
     name = "conv2d"
 
     @staticmethod
-    def forward(ctx, x, w, b=None, *, geom, out_hw=None, keep_cols=False, cols=None):
-        y, cols = conv_forward(x, w, b, geom, out_hw, cols)
+    def forward(ctx, x, w, b=None, *, geom, out_hw=None):
         ctx.geom = geom
-        ctx.cols = cols if keep_cols else None     # im2col(x), reused by the weight gradient
-        return y
+        return conv_forward(x, w, b, geom, out_hw)
 
     @staticmethod
     def backward(ctx, gy):
@@ -45,8 +42,7 @@ class Conv2dOp(Function):
         needs = ctx.needs_input_grad
         g = ctx.geom
         gx = ConvTranspose2dOp.apply(gy, w, geom=g, out_shape=x.shape) if needs[0] else None
-        gw = (ConvWeightGradOp.apply(x, gy, geom=g, w_shape=w.shape, cols=ctx.cols)
-              if needs[1] else None)
+        gw = ConvWeightGradOp.apply(x, gy, geom=g, w_shape=w.shape) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         gb = gy.sum((0, 2, 3)) if needs[2] else None                  # db[o] = Σ_{n,i,j} dy
@@ -70,12 +66,8 @@ class ConvTranspose2dOp(Function):
         x, w = ctx.inputs[0], ctx.inputs[1]
         needs = ctx.needs_input_grad
         g = ctx.geom
-        # im2col(dy) feeds both C(dy, w) and Wg(dy, x): build it once
-        cols = im2col(gy.data, g, x.shape[2:]) if needs[0] and needs[1] else None
-        gx = (Conv2dOp.apply(gy, w, geom=g, out_hw=x.shape[2:], cols=cols)
-              if needs[0] else None)
-        gw = (ConvWeightGradOp.apply(gy, x, geom=g, w_shape=w.shape, cols=cols)
-              if needs[1] else None)
+        gx = Conv2dOp.apply(gy, w, geom=g, out_hw=x.shape[2:]) if needs[0] else None
+        gw = ConvWeightGradOp.apply(gy, x, geom=g, w_shape=w.shape) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         gb = gy.sum((0, 2, 3)) if needs[2] else None
@@ -88,11 +80,9 @@ class ConvWeightGradOp(Function):
     name = "conv2d_weight_grad"
 
     @staticmethod
-    def forward(ctx, x, y, *, geom, w_shape, cols=None):
-        if cols is None:
-            cols = im2col(x, geom, y.shape[2:])
-        ctx.geom, ctx.cols = geom, cols
-        return conv_grad_weight(x, y, w_shape, geom, cols)
+    def forward(ctx, x, y, *, geom, w_shape):
+        ctx.geom = geom
+        return conv_grad_weight(x, y, w_shape, geom)
 
     @staticmethod
     def backward(ctx, gw):
@@ -100,8 +90,7 @@ class ConvWeightGradOp(Function):
         needs = ctx.needs_input_grad
         g = ctx.geom
         gx = ConvTranspose2dOp.apply(y, gw, geom=g, out_shape=x.shape) if needs[0] else None
-        gy = (Conv2dOp.apply(x, gw, geom=g, out_hw=y.shape[2:], cols=ctx.cols)
-              if needs[1] else None)
+        gy = Conv2dOp.apply(x, gw, geom=g, out_hw=y.shape[2:]) if needs[1] else None
         return gx, gy
 
 
@@ -199,10 +188,9 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         raise OpError(f"{op}: output would be {ho}x{wo}: kernel {tuple(weight.shape[2:])} with "
                       f"dilation {(g.dh, g.dw)} is larger than the padded input "
                       f"({_shapes(x, weight, bias)})")
-    keep = weight.requires_grad and _GradMode.enabled
     if bias is None:
-        return Conv2dOp.apply(x, weight, geom=g, keep_cols=keep)
-    return Conv2dOp.apply(x, weight, bias, geom=g, keep_cols=keep)
+        return Conv2dOp.apply(x, weight, geom=g)
+    return Conv2dOp.apply(x, weight, bias, geom=g)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1,

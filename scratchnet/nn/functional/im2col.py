@@ -128,22 +128,41 @@ def _gemm(a, b):
     return a @ b
 
 
-def conv_forward(x, w, bias, g: ConvGeom, out_hw=None, cols=None):
-    """y (N, O, Ho, Wo) = W @ im2col(x) + b, and the columns (for the weight gradient)."""
+# Batch chunks: cols is kh*kw times larger than the input, so a whole batch's
+# columns (14 MB for 32 x 16 x 28 x 28 with a 3x3 kernel) go out to main memory
+# and come back for the GEMM.  Working on a few images at a time keeps each
+# chunk's columns in cache between the copy that writes them and the GEMM that
+# reads them (about 1.6x faster measured on the 2-core dev box); the GEMMs stay
+# large (Og x Cg*kh*kw x chunk*Ho*Wo).
+CHUNK_BYTES = 1 << 21
+
+
+def batch_chunks(n: int, bytes_per_image: int):
+    """[(start, stop), ...] covering range(n), each chunk's columns about CHUNK_BYTES."""
+    step = max(1, CHUNK_BYTES // max(1, bytes_per_image))
+    return [(s, min(s + step, n)) for s in range(0, n, step)]
+
+
+def _cols_bytes(c, g: ConvGeom, ho, wo, itemsize):
+    return c * g.kh * g.kw * ho * wo * itemsize
+
+
+def conv_forward(x, w, bias, g: ConvGeom, out_hw=None):
+    """y (N, O, Ho, Wo) = W @ im2col(x) + b, a batch chunk at a time."""
     xp = array_module(x)
-    n = x.shape[0]
+    n, c = x.shape[:2]
     o = w.shape[0]
-    if cols is None:
-        cols = im2col(x, g, out_hw)
     ho, wo = out_hw if out_hw is not None else g.out_size(x.shape[2], x.shape[3])
-    y = _gemm(_grouped(w, g.groups), cols)                   # Y[g] = W[g] @ cols[g]: (G, Og, N*Ho*Wo)
-    y = y.reshape(o, n, ho, wo).transpose(1, 0, 2, 3)        # (N, O, Ho, Wo) view
+    wg = _grouped(w, g.groups)
     out = xp.empty((n, o, ho, wo), dtype=x.dtype)
-    if bias is None:
-        out[...] = y
-    else:
-        xp.add(y, bias.reshape(1, o, 1, 1), out=out)          # + b[o]
-    return out, cols
+    for s, e in batch_chunks(n, _cols_bytes(c, g, ho, wo, x.itemsize)):
+        y = _gemm(wg, im2col(x[s:e], g, (ho, wo)))           # Y[g] = W[g] @ cols[g]: (G, Og, m*Ho*Wo)
+        y = y.reshape(o, e - s, ho, wo).transpose(1, 0, 2, 3)  # (m, O, Ho, Wo) view
+        if bias is None:
+            out[s:e] = y
+        else:
+            xp.add(y, bias.reshape(1, o, 1, 1), out=out[s:e])  # + b[o]
+    return out
 
 
 def grad_to_rows(gy, groups):
@@ -154,14 +173,26 @@ def grad_to_rows(gy, groups):
 
 
 def conv_grad_input(gy, w, x_shape, g: ConvGeom):
-    """dx = col2im(Wᵀ @ dY): the transposed convolution of dY."""
-    dcols = _gemm(_grouped(w, g.groups).transpose(0, 2, 1), grad_to_rows(gy, g.groups))
-    return col2im(dcols, x_shape, g, gy.shape[2:])
+    """dx = col2im(Wᵀ @ dY): the transposed convolution of dY, a batch chunk at a time."""
+    xp = array_module(gy)
+    n, c, h, wd = x_shape
+    ho, wo = gy.shape[2:]
+    wt = _grouped(w, g.groups).transpose(0, 2, 1)                # W[g]ᵀ: (G, Cg*kh*kw, Og)
+    dx = xp.empty(x_shape, dtype=gy.dtype)
+    for s, e in batch_chunks(n, _cols_bytes(c, g, ho, wo, gy.itemsize)):
+        dcols = _gemm(wt, grad_to_rows(gy[s:e], g.groups))      # (G, Cg*kh*kw, m*Ho*Wo)
+        dx[s:e] = col2im(dcols, (e - s, c, h, wd), g, (ho, wo))
+    return dx
 
 
-def conv_grad_weight(x, gy, w_shape, g: ConvGeom, cols=None):
-    """dW[g] = dY[g] @ cols[g]ᵀ, reshaped to w's (O, Cg, kh, kw)."""
-    if cols is None:
-        cols = im2col(x, g, gy.shape[2:])
-    dw = _gemm(grad_to_rows(gy, g.groups), cols.transpose(0, 2, 1))
+def conv_grad_weight(x, gy, w_shape, g: ConvGeom):
+    """dW[g] = Σ_chunks dY[g] @ cols[g]ᵀ, reshaped to w's (O, Cg, kh, kw)."""
+    xp = array_module(x)
+    n, c = x.shape[:2]
+    ho, wo = gy.shape[2:]
+    dw = xp.zeros((g.groups, w_shape[0] // g.groups, (c // g.groups) * g.kh * g.kw),
+                  dtype=x.dtype)
+    for s, e in batch_chunks(n, _cols_bytes(c, g, ho, wo, x.itemsize)):
+        cols = im2col(x[s:e], g, (ho, wo))
+        dw += _gemm(grad_to_rows(gy[s:e], g.groups), cols.transpose(0, 2, 1))
     return dw.reshape(w_shape)

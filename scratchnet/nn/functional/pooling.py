@@ -88,12 +88,12 @@ def _tap(xpad, g: ConvGeom, a: int, b: int, ho: int, wo: int):
 
 # ------------------------------------------------------------ array kernels
 def max_pool_arrays(x, g: ConvGeom, out_hw):
-    """(y, arg): y = max over each window, arg = its first argmax tap a*kw + b (int16)."""
+    """(y, arg): y = max over each window, arg = its first argmax tap a*kw + b (small ints)."""
     xp = array_module(x)
     ho, wo = out_hw
     xpad = pad2d(x, g, -np.inf)
     best = _tap(xpad, g, 0, 0, ho, wo).copy()
-    arg = xp.zeros(best.shape, dtype=np.int16)
+    arg = xp.zeros(best.shape, dtype=np.int16 if g.kh * g.kw < 2 ** 15 else np.int32)
     better = xp.empty(best.shape, dtype=bool)
     for t in range(1, g.kh * g.kw):
         v = _tap(xpad, g, t // g.kw, t % g.kw, ho, wo)
