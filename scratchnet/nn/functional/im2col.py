@@ -28,6 +28,9 @@ Then the convolution and both its gradients are one GEMM per group:
 
 The copy is made from a strided *view* of the padded input (no Python loop
 over pixels); col2im loops over the kh*kw taps, each one strided slice-add.
+All three passes run over the batch a few images at a time (``batch_chunks``)
+so that the columns stay in cache between the copy and the GEMM; the weight
+gradient sums the chunks' GEMMs.
 """
 from __future__ import annotations
 
