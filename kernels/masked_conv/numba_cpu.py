@@ -62,8 +62,8 @@ def _build(k: int, mask_type: str) -> dict:
             c = job % c_in
             dy = DY[t]
             dx = DX[t]
-            j_lo = max(0, -dx)               # columns j with 0 <= j+dx < w
-            j_hi = min(w, w - dx)
+            j_lo = min(max(0, -dx), w)       # columns j with 0 <= j+dx < w: [j_lo, j_hi)
+            j_hi = max(min(w, w - dx), j_lo) # (empty when |dx| >= w)
             src = (n * c_in + c) * h * w     # start of plane x[n, c]
             dst = job * h * w                # start of plane cols[n, t, c]
             for i in range(h):

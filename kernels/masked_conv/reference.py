@@ -56,8 +56,10 @@ def live_weight(weight, mask_type: str, channel_groups=None):
 
 
 def _inside(size: int, shift: int):
-    """Output range [lo, hi) whose shifted positions lo+shift .. hi-1+shift stay in [0, size)."""
-    return max(0, -shift), min(size, size - shift)
+    """Output range [lo, hi) whose shifted positions lo+shift .. hi-1+shift stay in [0, size);
+    empty (lo == hi) when the shift jumps past the whole image."""
+    lo = min(max(0, -shift), size)
+    return lo, max(lo, min(size, size - shift))
 
 
 def im2col_live(x, k: int, taps):
@@ -68,6 +70,8 @@ def im2col_live(x, k: int, taps):
     for t, (dy, dx) in enumerate(taps):                     # <= k*k/2 slab copies, no pixel loop
         i0, i1 = _inside(h, dy)
         j0, j1 = _inside(w, dx)
+        if i0 == i1 or j0 == j1:                            # the tap sees only padding
+            continue
         # cols[n, t, c, i, j] = x[n, c, i+dy, j+dx]: a strided window of x
         cols[:, t, :, i0:i1, j0:j1] = x[:, :, i0 + dy:i1 + dy, j0 + dx:j1 + dx]
     return cols.reshape(n, len(taps) * c, h * w)
@@ -82,6 +86,8 @@ def col2im_live(dcols, x_shape, taps):
     for t, (dy, dx) in enumerate(taps):                     # scatter each tap's slab at its shift;
         i0, i1 = _inside(h, dy)                             # reads that fell on the zero padding
         j0, j1 = _inside(w, dx)                             # belong to no pixel and are dropped
+        if i0 == i1 or j0 == j1:
+            continue
         dx_out[:, :, i0 + dy:i1 + dy, j0 + dx:j1 + dx] += slabs[:, t, :, i0:i1, j0:j1]
     return dx_out
 

@@ -224,7 +224,8 @@ NUMBA_SHAPES = [(2, 3, 5, 5, 5, 3, "A", None, np.float64), (3, 4, 7, 6, 9, 5, "B
                 (1, 2, 3, 8, 4, 7, "A", None, np.float64), (2, 16, 8, 4, 4, 7, "A", None, np.float64),
                 (2, 3, 6, 5, 5, 3, "B", 3, np.float64),          # channel groups: the reference fallback
                 (2, 5, 3, 7, 6, 5, "B", None, np.float32),
-                (2, 2, 3, 1, 2, 3, "A", None, np.float64)]             # image smaller than the kernel
+                (2, 2, 3, 1, 2, 3, "A", None, np.float64),             # image smaller than the kernel
+                (1, 2, 3, 3, 1, 5, "B", None, np.float64), (1, 2, 2, 1, 1, 7, "A", None, np.float64)]
 
 
 @needs_numba
@@ -245,7 +246,7 @@ def test_numba_direct_forward_matches_reference():
 
 
 CUDA_SHAPES = [(1, 2, 2, 4, 5, 3, "A", None), (2, 2, 3, 4, 4, 5, "B", None), (1, 3, 3, 5, 4, 7, "A", None),
-               (1, 3, 3, 4, 4, 3, "A", 3), (1, 3, 6, 4, 4, 5, "B", 3)]
+               (1, 3, 3, 4, 4, 3, "A", 3), (1, 3, 6, 4, 4, 5, "B", 3), (1, 2, 2, 1, 2, 5, "A", None)]
 
 
 @needs_numba_cuda
