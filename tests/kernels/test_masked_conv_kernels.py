@@ -237,6 +237,16 @@ def test_numba_cpu_matches_reference(shape):
 
 
 @needs_numba
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 2), c_in=st.integers(1, 3), c_out=st.integers(1, 3), h=st.integers(1, 6),
+       w=st.integers(1, 6), case=st.sampled_from([(3, "A"), (5, "B"), (7, "A")]), seed=st.integers(0, 2**31 - 1))
+def test_numba_cpu_random_shapes(n, c_in, c_out, h, w, case, seed):
+    k, mt = case                              # the specialisations the other Numba tests compile
+    check_backend(mc.backend_module("numba"), np.random.default_rng(seed), n, c_in, c_out, h, w, k, mt, None,
+                  np.float64, 1e-12)
+
+
+@needs_numba
 def test_numba_direct_forward_matches_reference():
     nb = mc.backend_module("numba")
     rng = np.random.default_rng(12)
