@@ -194,6 +194,26 @@ register("interpolate_nearest_size", lambda x: interpolate(x, size=(5, 2)),
          lambda x: x[:, :, [0, 0, 1, 1, 2]][:, :, :, [0, 2]], [I.GetItem, I.IndexAdd])
 
 
+
+def _ref_bilinear_matrix(n_in, n_out):
+    """A (n_out, n_in): row i puts weights 1-λ, λ on the two source pixels of output i
+    (align_corners=False: src = (i + 0.5) n_in / n_out - 0.5, clamped at 0)."""
+    a = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        src = max((i + 0.5) * n_in / n_out - 0.5, 0.0)
+        i0 = min(int(np.floor(src)), n_in - 1)
+        lam = src - i0
+        a[i, i0] += 1 - lam
+        a[i, min(i0 + 1, n_in - 1)] += lam
+    return a
+
+
+register("interpolate_bilinear", lambda x: interpolate(x, size=(5, 3), mode="bilinear"),
+         normals((1, 2, 3, 4)),
+         lambda x: np.einsum("ih,nchw,jw->ncij", _ref_bilinear_matrix(3, 5), x,
+                             _ref_bilinear_matrix(4, 3)),
+         [I.GetItem, I.IndexAdd, R.Mul, R.Add])
+
 # ------------------------------------------------------------- masked conv
 def _masked_case(k, mask_type, groups, c_in, c_out):
     def ref(x, w, b):

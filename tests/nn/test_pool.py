@@ -1,4 +1,4 @@
-"""MaxPool2d, AvgPool2d and Upsample/interpolate against PyTorch: outputs,
+"""MaxPool2d, AvgPool2d and Upsample/interpolate (nearest, bilinear) against PyTorch: outputs,
 indices and input gradients in float64 and float32; ties; double backward;
 errors."""
 import numpy as np
@@ -125,6 +125,16 @@ def test_upsample_nearest_matches_torch(kw, dtype):
     _both(nn.Upsample(**kw), torch.nn.Upsample(**kw), x, rng)
 
 
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("kw", UPSAMPLE_CASES + [dict(size=(1, 1))], ids=str)
+def test_upsample_bilinear_matches_torch(kw, dtype, align_corners):
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 3, 5, 4)).astype(dtype)
+    _both(nn.Upsample(mode="bilinear", align_corners=align_corners, **kw),
+          torch.nn.Upsample(mode="bilinear", align_corners=align_corners, **kw), x, rng)
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda x: F.max_pool2d(x, 2, padding=2), "at most half the kernel size"),
     (lambda x: F.max_pool2d(x, 5), "output would be 0x0"),
@@ -132,6 +142,7 @@ def test_upsample_nearest_matches_torch(kw, dtype):
     (lambda x: F.avg_pool2d(x.reshape(16), 2), "expected a 4-D"),
     (lambda x: F.avg_pool2d(x, 2, divisor_override=0), "divisor_override"),
     (lambda x: F.interpolate(x, scale_factor=2, mode="bicubic"), "not implemented"),
+    (lambda x: F.interpolate(x, scale_factor=2, align_corners=True), "only applies to linear"),
     (lambda x: F.interpolate(x), "exactly one of size and scale_factor"),
     (lambda x: F.interpolate(x, size=(0, 2)), "size must be a positive"),
     (lambda x: F.interpolate(x, scale_factor=0.1), "empty"),

@@ -1,4 +1,5 @@
-"""Resizing images: ``interpolate`` (PyTorch's ``F.interpolate``), mode "nearest".
+"""Resizing images: ``interpolate`` (PyTorch's ``F.interpolate``), modes "nearest"
+and "bilinear".
 
 Nearest neighbour copies, for each output row i, the input row
 
@@ -14,6 +15,17 @@ Two exact routes, both built from differentiable ops (so double backward works):
     gradient sums each r x r block (sum_to, the adjoint of broadcasting);
   * any other size: the gather x[:, :, src_rows, src_cols], whose gradient
     adds each output back at the pixel it came from.
+
+Bilinear mixes the two nearest rows, then the two nearest columns:
+
+    src(i) = (i + 0.5) * scale - 0.5, clamped at 0     (align_corners=False)
+    src(i) = i * (H_in - 1) / (H_out - 1)               (align_corners=True)
+    i0 = floor(src), i1 = min(i0 + 1, H_in - 1), λ = src - i0
+    row(i) = (1 - λ) x[i0] + λ x[i1]
+
+(weights computed in float64; PyTorch uses float32 arithmetic for float32 input,
+so float32 results agree to rounding).  Gathers, products and sums: all
+differentiable ops.
 """
 from __future__ import annotations
 
@@ -58,13 +70,13 @@ def nearest_source(n_in, n_out, scale):
 
 def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=None,
                 recompute_scale_factor=None):
-    """Resize the last two axes of an (N, C, H, W) tensor (mode "nearest")."""
+    """Resize the last two axes of an (N, C, H, W) tensor ("nearest" or "bilinear")."""
     op = "interpolate"
     if not isinstance(x, Tensor):
         raise OpError(f"{op}: input must be a Tensor, got {type(x).__name__}")
-    if mode != "nearest":
-        raise OpError(f"{op}: mode {mode!r} is not implemented; only 'nearest' is")
-    if align_corners is not None:
+    if mode not in ("nearest", "bilinear"):
+        raise OpError(f"{op}: mode {mode!r} is not implemented; use 'nearest' or 'bilinear'")
+    if mode == "nearest" and align_corners is not None:
         raise OpError(f"{op}: align_corners only applies to linear modes, not 'nearest'")
     if x.ndim != 4:
         raise OpError(f"{op}: expected a 4-D (N, C, H, W) input, got shape {tuple(x.shape)} "
@@ -73,6 +85,8 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
     (ho, wo), scales = _out_sizes(op, (h, w), size, scale_factor)
     if recompute_scale_factor:
         scales = (h / ho, w / wo)
+    if mode == "bilinear":
+        return _bilinear(x, (ho, wo), scales, bool(align_corners))
     rows = nearest_source(h, ho, scales[0])
     cols = nearest_source(w, wo, scales[1])
     rh, rw = ho // h, wo // w
@@ -83,3 +97,29 @@ def interpolate(x, size=None, scale_factor=None, mode="nearest", align_corners=N
         return y.reshape(n, c, ho, wo)
     xp = array_module(x.data)
     return x[:, :, xp.asarray(rows[:, None]), xp.asarray(cols[None, :])]
+
+
+def linear_source(n_in, n_out, scale, align_corners):
+    """(i0, i1, λ) of every output index: row(i) = (1 - λ) x[i0] + λ x[i1]."""
+    i = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = i * ((n_in - 1) / (n_out - 1)) if n_out > 1 else np.zeros(n_out)
+    else:
+        src = np.maximum((i + 0.5) * scale - 0.5, 0.0)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    i1 = np.minimum(i0 + 1, n_in - 1)
+    return i0, i1, src - i0
+
+
+def _bilinear(x, out_hw, scales, align_corners):
+    from ...ops._args import constant
+    xp = array_module(x.data)
+    n, c, h, w = x.shape
+    if align_corners:
+        scales = (None, None)
+    r0, r1, ly = linear_source(h, out_hw[0], scales[0], align_corners)
+    c0, c1, lx = linear_source(w, out_hw[1], scales[1], align_corners)
+    ly = constant(ly.reshape(-1, 1), x)                       # (Ho, 1), broadcast over columns
+    lx = constant(lx, x)                                      # (Wo,)
+    rows = x[:, :, xp.asarray(r0)] * (1 - ly) + x[:, :, xp.asarray(r1)] * ly    # (N, C, Ho, W)
+    return rows[:, :, :, xp.asarray(c0)] * (1 - lx) + rows[:, :, :, xp.asarray(c1)] * lx

@@ -43,7 +43,7 @@ class AvgPool2d(Module):
 
 
 class Upsample(Module):
-    """Resize (N, C, H, W) images to ``size`` or by ``scale_factor`` (mode "nearest")."""
+    """Resize (N, C, H, W) images to ``size`` or by ``scale_factor`` ("nearest" or "bilinear")."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
                  recompute_scale_factor=None):
