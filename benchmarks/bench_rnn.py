@@ -1,7 +1,8 @@
 """Benchmark: nn.LSTM / nn.GRU layer, forward + backward, scratchnet vs torch.nn on CPU.
 
 One layer, one direction, batch 32, T = 50 steps, input 64, hidden 128 and
-256, float32, time-major.  One iteration = forward of the whole sequence and
+256, float32, time-major; plus a small model (N=4, T=10, I=8, H=16, also
+the plain RNN) where Python overhead per op decides.  One iteration = forward of the whole sequence and
 backward from a fixed output gradient (into the input and all four
 parameters).  scratchnet runs with its default CPU kernel backend (Numba) and
 with the NumPy reference backend; torch with its own CPU kernels.
@@ -101,7 +102,7 @@ def _case(kind, N, T, I, H, reps, backends):
     ours_step(backends[0])()
     err = float(np.abs(xs.grad.numpy() - xt.grad.numpy()).max())
     med = _interleaved(fns, reps)
-    row = {"name": f"{kind} H={H}", "kind": kind, "N": N, "T": T, "input": I, "hidden": H,
+    row = {"name": f"{kind} N={N} T={T} H={H}", "kind": kind, "N": N, "T": T, "input": I, "hidden": H,
            "max_abs_dx_diff_vs_torch": err,
            "ms": {k: 1e3 * v for k, v in med.items()}}
     for b in backends:
@@ -153,11 +154,14 @@ def run(quick: bool = False, threads: int | None = None) -> dict:
     backends = [b for b in ("numba", "reference") if kernels.available(b)]
     reps = 5 if quick else 21
     N, T, I = (8, 10, 64) if quick else (32, 50, 64)
-    rows = []
+    rows, small = [], []
     with limit:
         for kind in ("LSTM", "GRU"):
             for H in (128, 256):
                 rows.append(_case(kind, N, T, I, H, reps, backends))
+        # a small model, where per-op Python overhead dominates (N=4, T=10, I=8, H=16)
+        for kind in ("LSTM", "GRU", "RNN"):
+            small.append(_case(kind, 4, 10, 8, 16, 10 * reps, backends[:1]))
     result = {
         "benchmark": "rnn_cpu", "quick": quick, "repetitions": reps,
         "threads": {"torch": torch.get_num_threads(), "numba": n, "numpy_blas": blas_note},
@@ -167,6 +171,7 @@ def run(quick: bool = False, threads: int | None = None) -> dict:
         "note": "ratio = torch median / scratchnet median (> 1: scratchnet faster); "
                 "forward + backward of one layer; timings interleaved",
         "cases": rows,
+        "small_cases": small,
     }
     os.makedirs(RESULTS, exist_ok=True)
     stem = os.path.join(RESULTS, ("rnn_cpu_quick" if quick else "rnn_cpu")
@@ -184,10 +189,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     result = run(quick=args.quick, threads=args.threads)
     print(f"threads: {result['threads']}")
-    for r in result["cases"]:
+    for r in result["cases"] + result["small_cases"]:
         ratios = "  ".join(f"{k}={v:.2f}" for k, v in r.items() if k.startswith("ratio_"))
         ms = "  ".join(f"{k}={v:.2f}ms" for k, v in r["ms"].items())
-        print(f"{r['name']:<10} {ms}  {ratios}  (|dx diff| {r['max_abs_dx_diff_vs_torch']:.1e})")
+        print(f"{r['name']:<20} {ms}  {ratios}  (|dx diff| {r['max_abs_dx_diff_vs_torch']:.1e})")
 
 
 if __name__ == "__main__":

@@ -98,6 +98,10 @@ class RNNBase(Module):
                 names.append(sfx)
         self._suffixes = names
 
+    def flatten_parameters(self):
+        """Accepted for PyTorch compatibility; nothing to do (no cuDNN weight buffer here)."""
+        return None
+
     # ----------------------------------------------------------------- forward
     def _weights(self):
         p = self._parameters
