@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .autograd import function as _function
+from .autograd import engine as _engine, function as _function
 
 
 class Tensor:
@@ -145,9 +145,8 @@ class Tensor:
         ``gradient`` is the vector in the vector-Jacobian product; it may be
         omitted only for a one-element tensor (then it is 1).
         """
-        from .autograd import engine
-        engine.backward([self], None if gradient is None else [gradient],
-                        retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        _engine.backward([self], None if gradient is None else [gradient],
+                         retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def register_hook(self, hook):
         """Call ``hook(grad)`` when this tensor's gradient is computed.
@@ -229,3 +228,4 @@ def _wrap(data, requires_grad=False, grad_fn=None, output_nr=0) -> Tensor:
 
 
 _function._make = _wrap
+_engine.Tensor, _engine._wrap = Tensor, _wrap

@@ -18,9 +18,14 @@ backward through the same node raises a clear error.
 """
 from __future__ import annotations
 
+from .. import backend
 from .function import Function
 from .grad_mode import _GradMode
 from . import function as _function
+
+# Filled in by tensor.py (which imports this package, so it cannot be imported here).
+Tensor = None
+_wrap = None
 
 
 def _discover(root_nodes):
@@ -36,13 +41,39 @@ def _discover(root_nodes):
             if edge is None:
                 continue
             nxt = edge[0]
-            if not isinstance(nxt, Function):   # a leaf tensor
+            if not isinstance(nxt, Function):  # a leaf tensor
                 continue
-            deps[nxt] = deps.get(nxt, 0) + 1
-            if nxt not in seen:
-                seen.add(nxt)
-                stack.append(nxt)
+            if nxt in deps:
+                deps[nxt] += 1
+            else:
+                deps[nxt] = 1
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
     return deps
+
+
+def _accumulate(store: dict, key, g):
+    """store[key] += g, where a missing entry counts as zero."""
+    old = store.get(key)
+    store[key] = g if old is None else old + g
+
+
+def _all_none(grads) -> bool:
+    # (not grads.count(None): list.count compares with ==, elementwise for Tensors)
+    for g in grads:
+        if g is not None:
+            return False
+    return True
+
+
+def _run_hooks(hooks, g):
+    """Each hook sees the gradient and may return a replacement."""
+    for hook in hooks:
+        new = hook(g)
+        if new is not None:
+            g = new
+    return g
 
 
 def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None):
@@ -53,21 +84,20 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
         {tensor: None} whose values are filled with the gradient reaching
         each of those tensors (``autograd.grad``), and no ``.grad`` changes.
     """
-    from ..tensor import Tensor
-
     previous_mode = _GradMode.enabled
     _GradMode.enabled = bool(create_graph)
     anomaly = _function._ANOMALY
+    check = anomaly.enabled
     try:
         pending: dict = {}        # node -> list of dL/d(output_i) received so far
         leaf_grads: dict = {}     # leaf tensor -> summed dL/d(leaf)
         root_nodes = []
         for t, g in zip(roots, root_grads):
-            if t.grad_fn is None:       # the root is itself a leaf
-                if t.requires_grad:
-                    leaf_grads[t] = g if t not in leaf_grads else leaf_grads[t] + g
-                continue
             node = t.grad_fn
+            if node is None:            # the root is itself a leaf
+                if t.requires_grad:
+                    _accumulate(leaf_grads, t, g)
+                continue
             if node.released:
                 raise _released_error(node)
             buf = pending.get(node)
@@ -85,34 +115,32 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
                     capture_nodes.setdefault(t.grad_fn, []).append(t)
 
         deps = _discover(root_nodes)
-        ready = [n for n in root_nodes if deps.get(n, 0) == 0]
+        ready = [n for n in root_nodes if n not in deps]
         while ready:
             node = ready.pop()
             grads = pending.pop(node, None)
-            if node.hooks:
-                for i, hooks in node.hooks.items():
-                    if grads is not None and grads[i] is not None:
-                        for hook in hooks:
-                            new = hook(grads[i])
-                            if new is not None:
-                                grads[i] = new
-            if capture_nodes is not None and node in capture_nodes:
-                for t in capture_nodes[node]:
-                    if grads is not None and grads[t.output_nr] is not None:
-                        capture[t] = grads[t.output_nr]
-            if grads is None or all(g is None for g in grads):
-                input_grads = (None,) * len(node.next_edges)
+            if grads is not None:
+                if node.hooks:
+                    for i, hooks in node.hooks.items():
+                        if grads[i] is not None:
+                            grads[i] = _run_hooks(hooks, grads[i])
+                if capture_nodes is not None and node in capture_nodes:
+                    for t in capture_nodes[node]:
+                        if grads[t.output_nr] is not None:
+                            capture[t] = grads[t.output_nr]
+            if grads is None or _all_none(grads):
+                input_grads = (None,) * len(node.next_edges)     # nothing flows through
             else:
                 if node.released:
                     raise _released_error(node)
                 # (ops with several outputs receive None for an output with no gradient)
-                if anomaly.enabled:
+                if check:
                     input_grads = anomaly.run_backward(node, grads)
                 else:
                     input_grads = node.backward(node, *grads)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
-                if anomaly.enabled:
+                if check:
                     anomaly.check_backward(node, input_grads)
                 if not retain_graph:
                     node.release()
@@ -120,10 +148,9 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
                 if edge is None:
                     continue
                 nxt, i = edge
-                if isinstance(nxt, Tensor):             # reached a leaf
+                if nxt not in deps:       # every node below the roots is in deps: a leaf
                     if g is not None:
-                        old = leaf_grads.get(nxt)
-                        leaf_grads[nxt] = g if old is None else old + g
+                        _accumulate(leaf_grads, nxt, g)
                     continue
                 if g is not None:
                     buf = pending.get(nxt)
@@ -137,16 +164,13 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
 
         for leaf, g in leaf_grads.items():
             if leaf._hooks:
-                for hook in leaf._hooks:
-                    new = hook(g)
-                    if new is not None:
-                        g = new
+                g = _run_hooks(leaf._hooks, g)
             if capture is not None:
                 if leaf in capture:
                     capture[leaf] = g
                 continue
-            if not create_graph:
-                g = g.detach() if g.grad_fn is not None else g
+            if create_graph is False and g.grad_fn is not None:
+                g = g.detach()
             leaf.grad = g if leaf.grad is None else leaf.grad + g
     finally:
         _GradMode.enabled = previous_mode
@@ -161,8 +185,6 @@ def _released_error(node):
 
 def _as_grad(t, g):
     """Check/convert a user-supplied output gradient."""
-    from ..tensor import Tensor, _wrap
-    from .. import backend
     if g is None:
         if t.data.size != 1:
             raise RuntimeError(
@@ -208,7 +230,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
          allow_unused=False):
     """Return d(outputs)/d(inputs) as a tuple, without touching any ``.grad``."""
-    from ..tensor import Tensor
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     single_in = isinstance(inputs, Tensor)

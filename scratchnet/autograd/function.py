@@ -73,48 +73,62 @@ class Function:
     # ------------------------------------------------------------------ apply
     @classmethod
     def apply(cls, *inputs, **params):
-        """Run the op on Tensors; record a node if any input needs a gradient."""
+        """Run the op on Tensors; record a node if any input needs a gradient.
+
+        This runs for every op in forward and backward passes, so it is kept
+        flat: plain loops, slot attributes, no helper calls on the common path.
+        """
         ctx = object.__new__(cls)
-        arrays = [t.data for t in inputs]
         try:
-            out = cls.forward(ctx, *arrays, **params)
+            out = cls.forward(ctx, *[t.data for t in inputs], **params)
         except OpError:
             raise
         except (ValueError, TypeError, IndexError) as exc:
-            raise OpError(f"{cls.op_name()}: cannot apply to {describe(arrays)}"
+            raise OpError(f"{cls.op_name()}: cannot apply to {describe([t.data for t in inputs])}"
                           f"{_param_text(params)}: {exc}") from exc
         if type(out) is not _ndarray and type(out) is not tuple and isinstance(out, _generic):
             out = _asarray(out)          # NumPy returns scalars from full reductions
+        if _ANOMALY.enabled:
+            _ANOMALY.check_forward(cls, out, inputs)
+
         record = False
         if _GradMode.enabled and cls.differentiable:
             for t in inputs:
-                if t.requires_grad:
+                if t._requires_grad:
                     record = True
                     break
-        if _ANOMALY.enabled:
-            _ANOMALY.check_forward(cls, out, inputs)
+        if not record:                   # no graph: just wrap the result
+            if type(out) is tuple:
+                return tuple([_make(a, False, None, 0) for a in out])
+            return _make(out, False, None, 0)
+
+        # The node: an edge to each input's producer (its node, or the leaf
+        # itself), None for inputs that need no gradient.
+        edges, needs = [], []
+        for t in inputs:
+            if t._requires_grad:
+                fn = t.grad_fn
+                edges.append((t, 0) if fn is None else (fn, t.output_nr))
+                needs.append(True)
+            else:
+                edges.append(None)
+                needs.append(False)
+        ctx.next_edges = tuple(edges)
+        ctx.needs_input_grad = tuple(needs)
+        ctx.inputs = inputs if cls.save_inputs else None
+        ctx.hooks = None
+        ctx.released = False
+        ctx.created_at = _ANOMALY.where() if _ANOMALY.enabled else None
         if type(out) is tuple:
-            outs = tuple(_make(a, record, ctx if record else None, i) for i, a in enumerate(out))
-            n_out = len(out)
-        else:
-            n_out = 1
-            outs = _make(out, record, ctx if record else None, 0)
-        if record:
-            ctx.next_edges = tuple(
-                (t.grad_fn, t.output_nr) if t.grad_fn is not None else (t, 0)
-                if t.requires_grad else None
-                for t in inputs)
-            ctx.needs_input_grad = tuple(t.requires_grad for t in inputs)
-            ctx.inputs = inputs if cls.save_inputs else None
-            ctx.out_arrays = (out if type(out) is tuple else (out,)) if cls.save_output else None
-            ctx.n_out = n_out
+            ctx.n_out = len(out)
+            ctx.out_arrays = out if cls.save_output else None
             # (shape, dtype, array type) of each output, for Tensor.graph()
-            ctx.out_meta = (tuple((a.shape, a.dtype, type(a)) for a in out) if n_out > 1
-                            else ((out.shape, out.dtype, type(out)),))
-            ctx.hooks = None
-            ctx.released = False
-            ctx.created_at = _ANOMALY.where() if _ANOMALY.enabled else None
-        return outs
+            ctx.out_meta = tuple([(a.shape, a.dtype, type(a)) for a in out])
+            return tuple([_make(a, True, ctx, i) for i, a in enumerate(out)])
+        ctx.n_out = 1
+        ctx.out_arrays = (out,) if cls.save_output else None
+        ctx.out_meta = ((out.shape, out.dtype, type(out)),)
+        return _make(out, True, ctx, 0)
 
     # ----------------------------------------------------------- the op API
     @staticmethod
