@@ -117,11 +117,12 @@ class CaseResult:
 
 def _jacobian_errors(case, tensors):
     """Max abs and rel difference between the analytical and numerical Jacobians."""
-    from scratchnet import gradcheck as gc
-    inputs = gc._fresh_inputs(tensors)
-    f0 = gc._flat_outputs(case.fn, inputs)
-    num = gc._numerical_jacobians(case.fn, inputs, 1e-6, False, f0)
-    ana = gc._analytical_jacobians(case.fn, inputs)
+    from scratchnet.gradcheck import (_analytical_jacobians, _flat_outputs, _fresh_inputs,
+                                      _numerical_jacobians)
+    inputs = _fresh_inputs(tensors)
+    f0 = _flat_outputs(case.fn, inputs)
+    num = _numerical_jacobians(case.fn, inputs, 1e-6, False, f0)
+    ana = _analytical_jacobians(case.fn, inputs)
     abs_err = max((float(np.abs(a - n).max()) for a, n in zip(ana, num) if a.size), default=0.0)
     rel_err = max((float((np.abs(a - n) / (np.abs(n) + 1e-12)).max()) for a, n in zip(ana, num)
                    if a.size), default=0.0)
