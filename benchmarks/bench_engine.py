@@ -164,13 +164,15 @@ def _plot(result, path):
     ax.bar(xs - 0.2, [c["our_us_per_step"] for c in cases], 0.4, label="scratchnet")
     ax.bar(xs + 0.2, [c["torch_us_per_step"] for c in cases], 0.4, label="PyTorch")
     for x, c in zip(xs, cases):
-        ax.text(x, max(c["our_us_per_step"], c["torch_us_per_step"]) * 1.02,
+        ax.text(x, max(c["our_us_per_step"], c["torch_us_per_step"]) * 1.03,
                 f"torch/ours {c['ratio_torch_over_ours']:.2f}x", ha="center", fontsize=8)
     ax.set_xticks(xs, [f"64-32-64 AE, {n}" for n in names])
     ax.set_ylabel("µs per training step (median)")
     ax.set_title(f"Engine overhead, batch {BATCH}, float32, CPU, {result['torch_threads']} thread(s)",
                  fontsize=9)
-    ax.legend()
+    top = max(max(c["our_us_per_step"], c["torch_us_per_step"]) for c in cases)
+    ax.set_ylim(0, top * 1.3)
+    ax.legend(loc="upper center", ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -22,6 +22,9 @@ def _load_cupy():
     except ImportError:
         _CUPY_ERROR = "CuPy is not installed (pip install 'scratchnet[gpu]')"
         return None
+    except Exception as exc:  # installed but broken (missing CUDA libraries, ...)
+        _CUPY_ERROR = f"CuPy is installed but failed to import ({type(exc).__name__}: {exc})"
+        return None
     try:
         usable = cupy.is_available()
     except Exception as exc:  # CUDA driver errors come in many types
