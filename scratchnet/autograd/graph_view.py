@@ -89,7 +89,9 @@ def graph_text(tensor, indent: str = "  ", max_indent: int = 32) -> str:
         is_node = isinstance(item, Function)
         name = item.op_name() if is_node else "leaf"
         if item in labels:
-            lines.append(f"{pad}[#{labels[item]}] {name} (see above)")
+            meta = getattr(item, "out_meta", None) if is_node else None
+            which = f"output {output_nr} of {len(meta)}, " if meta and len(meta) > 1 else ""
+            lines.append(f"{pad}[#{labels[item]}] {name} ({which}see above)")
             continue
         text = _node_text(item, output_nr) if is_node else _leaf_text(item)
         if counts[item] > 1:

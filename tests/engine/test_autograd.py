@@ -513,3 +513,14 @@ def test_graph_view_of_custom_function_and_inputs_without_grad():
     assert text.splitlines() == ["mul (3,) float64 cpu",
                                  "  cube (3,) float64 cpu",
                                  "    leaf (3,) float64 cpu requires_grad=True"]
+
+
+def test_graph_view_of_multi_output_node_names_each_output():
+    x = sn.randn(3, 4, dtype="float64", requires_grad=True)
+    a, b = sn.split(x, 2, 1)                  # one node, two outputs
+    assert (a * b).graph().splitlines() == [
+        "mul (3, 2) float64 cpu",
+        "  split (3, 2) float64 cpu (output 0 of 2)  [#1]",
+        "    leaf (3, 4) float64 cpu requires_grad=True",
+        "  [#1] split (output 1 of 2, see above)",
+    ]
