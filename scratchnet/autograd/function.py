@@ -52,7 +52,18 @@ def describe(values) -> str:
 
 
 class Function:
-    """A differentiable op and, once applied with grad on, a node of the graph."""
+    """A differentiable op and, once applied with grad on, a node of the graph.
+
+    Node fields (slots, set by ``apply``):
+        next_edges        per input: (node, output_nr), (leaf tensor, 0) or None
+        needs_input_grad  per input: does it need a gradient?
+        inputs            the input Tensors (when save_inputs), else None
+        out_arrays        the output arrays (when save_output), else None
+        n_out, out_meta   number of outputs; (shape, dtype, array type) of each
+        hooks             {output_nr: [hook, ...]} from Tensor.register_hook
+        released          True once backward freed what was saved
+        created_at        user code that made the node (under detect_anomaly)
+    """
 
     __slots__ = ("next_edges", "needs_input_grad", "inputs", "out_arrays", "n_out", "hooks",
                  "released", "created_at", "out_meta", "__dict__")
