@@ -12,10 +12,10 @@ import numpy as np
 from scratchnet.nn.functional.linear import LinearOp
 from scratchnet.nn.functional.rnn import gru_layer, lstm_layer, rnn_layer
 from scratchnet.nn.functional.rnn_cells import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell
-from scratchnet.nn.functional.rnn_join import (ConcatLast, StackSteps, UnstackSteps, concat_last,
-                                               stack_steps, unstack_steps)
+from scratchnet.nn.functional.rnn_unstack import UnstackSteps, unstack_steps
 from scratchnet.nn.functional.rnn_layers import GRULayer, LSTMLayer
 from scratchnet.ops.indexing import GetItem
+from scratchnet.ops.joining import Stack, stack
 
 from . import register
 
@@ -109,13 +109,13 @@ for lengths, reverse, tag in ((None, False, ""), (LENGTHS, True, "_reverse_lengt
              lambda *a, L=lengths, r=reverse: rnn_layer(*a, "tanh", lengths=L, reverse=r),
              _layer_inputs(1, False),
              lambda *a, L=lengths, r=reverse: ref_rnn(*a, np.tanh, lengths=L, reverse=r),
-             [LinearOp, StackSteps, UnstackSteps, GetItem])
+             [LinearOp, Stack, UnstackSteps, GetItem])
 
 register("rnn_layer_relu_lengths",
          lambda *a: rnn_layer(*a, "relu", lengths=LENGTHS),
          _layer_inputs(1, False),
          lambda *a: ref_rnn(*a, _relu, lengths=LENGTHS),
-         [LinearOp, StackSteps, UnstackSteps])
+         [LinearOp, Stack, UnstackSteps])
 
 
 def _cell_inputs(gates, with_c):
@@ -143,8 +143,8 @@ register("lstm_cell", lstm_cell, _cell_inputs(4, True), _ref_lstm_cell,
 register("gru_cell", gru_cell, _cell_inputs(3, False), _ref_gru_cell,
          [GRUCellFused, LinearOp], double_backward=False)
 
-register("rnn_join_concat_stack_unstack",
-         lambda a, b: stack_steps(unstack_steps(concat_last([a, b]))[::-1]),
-         lambda rng: [rng.standard_normal((3, 2, 2)), rng.standard_normal((3, 2, 1))],
-         lambda a, b: np.concatenate([a, b], axis=-1)[::-1],
-         [ConcatLast, StackSteps, UnstackSteps])
+register("rnn_unstack_steps",
+         lambda a: stack(unstack_steps(a * a)[::-1]),
+         lambda rng: [rng.standard_normal((3, 2, 2))],
+         lambda a: (a * a)[::-1],
+         [UnstackSteps, Stack])

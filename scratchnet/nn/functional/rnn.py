@@ -29,10 +29,11 @@ from ... import backend
 from ...autograd.function import OpError
 from ...ops.activations import relu, tanh
 from ...ops.indexing import GetItem
+from ...ops.joining import cat, stack
 from ...tensor import Tensor, _wrap
 from .linear import linear
 from .rnn_cells import gru_cell, lstm_cell, rnn_cell  # noqa: F401  (re-exported)
-from .rnn_join import concat_last, stack_steps, unstack_steps
+from .rnn_unstack import unstack_steps
 from .rnn_layers import GRULayer, LSTMLayer, time_reversal
 
 MODES = ("LSTM", "GRU", "RNN_TANH", "RNN_RELU")
@@ -123,7 +124,7 @@ def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", leng
             m, keep = masks[t]
             h = h_new * m + h * keep
             outs.append(h_new * m)
-    out = stack_steps(outs)
+    out = stack(outs)                                        # (T, N, H)
     if P is not None:
         out = GetItem.apply(out, index=P)                    # P is its own inverse
     return out, h
@@ -170,7 +171,7 @@ def recurrent(mode, x, h0, c0, weights, num_layers, bidirectional, dropout=0.0, 
                                    reverse)
             outs.append(out)
             h_n.append(h)
-        layer_input = concat_last(outs)                      # [forward | reverse] features
+        layer_input = cat(outs, dim=-1)                      # [forward | reverse] features
         if dropout > 0 and training and layer < num_layers - 1:
             layer_input = _dropout(layer_input, dropout)
-    return layer_input, stack_steps(h_n), (stack_steps(c_n) if mode == "LSTM" else None)
+    return layer_input, stack(h_n), (stack(c_n) if mode == "LSTM" else None)
