@@ -5,6 +5,7 @@
     forward(x, weight, bias, mask_type, channel_groups=None)   -> y = conv(x, weight*mask) + bias
     grad_input(grad_y, weight, mask_type, channel_groups=None) -> dL/dx
     grad_weight(grad_y, x, mask_type, kernel_size, channel_groups=None) -> dL/dw (dead taps 0)
+    grad_input_and_weight(grad_y, x, weight, mask_type, channel_groups=None) -> (dL/dx, dL/dw)
     grad_bias(grad_y)                                          -> dL/db = grad_y.sum((0, 2, 3))
 
 Stride 1, "same" zero padding k//2, NCHW, weight (C_out, C_in, k, k), odd k.
@@ -23,7 +24,7 @@ from __future__ import annotations
 from .. import dispatch
 from .masks import live_taps, mask
 
-__all__ = ["live_taps", "mask", "forward", "grad_input", "grad_weight", "grad_bias", "backend_module"]
+__all__ = ["live_taps", "mask", "forward", "grad_input", "grad_weight", "grad_input_and_weight", "grad_bias", "backend_module"]
 
 
 def backend_module(name: str):
@@ -58,6 +59,15 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
 def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None):
     """dL/dw (C_out, C_in, k, k) of ``forward``; dead taps (and masked centre entries) are exactly 0."""
     return _impl(grad_y).grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
+
+
+def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None):
+    """(dL/dx, dL/dw) together; the Numba CPU backend does both in one pass over the batch."""
+    mod = _impl(grad_y)
+    if hasattr(mod, "grad_input_and_weight"):
+        return mod.grad_input_and_weight(grad_y, x, weight, mask_type, channel_groups)
+    return (mod.grad_input(grad_y, weight, mask_type, channel_groups),
+            mod.grad_weight(grad_y, x, mask_type, weight.shape[2], channel_groups))
 
 
 def grad_bias(grad_y):

@@ -47,8 +47,11 @@ class MaskedConv2dOp(Function):
         needs = ctx.needs_input_grad
         mc, g = _kernels(), gy.data
         mt, cg = ctx.mask_type, ctx.channel_groups
-        gx = _wrap(mc.grad_input(g, w.data, mt, cg)) if needs[0] else None
-        gw = _wrap(mc.grad_weight(g, x.data, mt, w.shape[2], cg)) if needs[1] else None
+        if needs[0] and needs[1]:                   # one pass for both (Numba CPU)
+            gx, gw = (_wrap(a) for a in mc.grad_input_and_weight(g, x.data, w.data, mt, cg))
+        else:
+            gx = _wrap(mc.grad_input(g, w.data, mt, cg)) if needs[0] else None
+            gw = _wrap(mc.grad_weight(g, x.data, mt, w.shape[2], cg)) if needs[1] else None
         if len(needs) == 2:
             return gx, gw
         return gx, gw, (_wrap(mc.grad_bias(g)) if needs[2] else None)
