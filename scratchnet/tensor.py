@@ -229,3 +229,11 @@ def _wrap(data, requires_grad=False, grad_fn=None, output_nr=0) -> Tensor:
 
 _function._make = _wrap
 _engine.Tensor, _engine._wrap = Tensor, _wrap
+
+
+def _wrap_array(a) -> Tensor:
+    """_wrap for the result of array arithmetic, which NumPy returns as a scalar
+    (not a 0-d array) when the operands are 0-d."""
+    if isinstance(a, np.generic):
+        a = np.asarray(a)
+    return _wrap(a)

@@ -6,16 +6,17 @@ functions of their outputs: σ' = σ(1-σ), tanh' = 1 - tanh².
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import _GradMode
+from ..tensor import _wrap_array as _wrap
 from .. import backend
 
 
 def sigmoid_array(x):
-    """σ(x) = 1/(1+e^-x), computed without overflow for any x:
-    for x >= 0 use 1/(1+e^-x); for x < 0 use e^x/(1+e^x).  Both only
-    exponentiate -|x| <= 0."""
+    """σ(x) = 1/(1+e^-x) = exp(−log(1 + e^-x)), computed without overflow for any x:
+    ``logaddexp(0, −x)`` = log(1 + e^-x) is evaluated stably by NumPy, and its
+    exponent is ≤ 0 for x ≥ 0 and keeps full relative precision for x ≪ 0."""
     xp = backend.array_module(x)
-    e = xp.exp(-xp.abs(x))               # e^-|x| in (0, 1]
-    return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+    return xp.exp(-xp.logaddexp(0, -x))
 
 
 class Sigmoid(Function):
@@ -29,6 +30,9 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not _GradMode.enabled:                # plain backward: on the raw arrays
+            y = ctx.out_arrays[0]
+            return _wrap(g.data * y * (1.0 - y))
         y = ctx.output()
         return g * y * (1.0 - y)
 
@@ -44,6 +48,9 @@ class Tanh(Function):
 
     @staticmethod
     def backward(ctx, g):
+        if not _GradMode.enabled:                # plain backward: on the raw arrays
+            y = ctx.out_arrays[0]
+            return _wrap(g.data * (1.0 - y * y))
         y = ctx.output()
         return g * (1.0 - y * y)
 
@@ -59,8 +66,10 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
-        y = ctx.output()
-        return g * (y.data > 0).astype(g.dtype)
+        mask = ctx.out_arrays[0] > 0                 # [x > 0], a constant of the graph
+        if not _GradMode.enabled:                    # plain backward: on the raw arrays
+            return _wrap(g.data * mask)
+        return g * mask.astype(g.dtype)
 
 
 def sigmoid(x):

@@ -9,7 +9,9 @@ from __future__ import annotations
 from ..autograd.function import Function
 from .. import backend
 from ._args import pair
-from .broadcast import sum_to
+from ..autograd.grad_mode import _GradMode
+from ..tensor import _wrap_array as _wrap
+from .broadcast import sum_to, sum_to_array
 
 
 class Add(Function):
@@ -53,6 +55,10 @@ class Mul(Function):
     def backward(ctx, g):
         a, b = ctx.inputs
         need_a, need_b = ctx.needs_input_grad
+        if not _GradMode.enabled:                    # plain backward: on the raw arrays
+            ga = _wrap(sum_to_array(g.data * b.data, a.shape)) if need_a else None
+            gb = _wrap(sum_to_array(g.data * a.data, b.shape)) if need_b else None
+            return ga, gb
         return (sum_to(g * b, a.shape) if need_a else None,
                 sum_to(g * a, b.shape) if need_b else None)
 

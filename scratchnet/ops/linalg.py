@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..autograd.function import Function, OpError
 from .. import backend
+from ._args import pair
 from .broadcast import sum_to
 
 
@@ -59,6 +60,5 @@ class MatMul(Function):
 
 
 def matmul(a, b):
-    from ._args import pair
     a, b = pair("matmul", a, b)
     return MatMul.apply(a, b)

@@ -5,7 +5,10 @@ reduced axes back as size-1 axes, then broadcast to the input's shape.
 """
 from __future__ import annotations
 
+from .. import backend
 from ..autograd.function import Function, OpError
+from ..autograd.grad_mode import _GradMode
+from ..tensor import _wrap_array as _wrap
 from .broadcast import broadcast_to
 
 
@@ -29,8 +32,16 @@ def keepdim_shape(shape, axes):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def expand_back(g, in_shape, axes, keepdim):
-    """Broadcast a reduced gradient back to the input shape."""
+def expand_back(g, in_shape, axes, keepdim, scale=None):
+    """Broadcast a reduced gradient (times ``scale``) back to the input shape."""
+    if not _GradMode.enabled:
+        # plain backward (no graph wanted): the same steps on the raw array
+        a = g.data if scale is None else g.data * scale
+        if not keepdim:
+            a = a.reshape(keepdim_shape(in_shape, axes))
+        return _wrap(backend.array_module(a).broadcast_to(a, in_shape))
+    if scale is not None:
+        g = g * scale
     if not keepdim:
         g = g.reshape(keepdim_shape(in_shape, axes))
     return broadcast_to(g, in_shape)
@@ -68,7 +79,7 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return expand_back(g * (1.0 / ctx.n), ctx.in_shape, ctx.axes, ctx.keepdim)
+        return expand_back(g, ctx.in_shape, ctx.axes, ctx.keepdim, scale=1.0 / ctx.n)
 
 
 def sum(x, dim=None, keepdim=False):  # noqa: A001 - mirrors torch.sum

@@ -15,7 +15,7 @@ import copy
 
 import numpy as np
 
-from ..tensor import Tensor
+from ..tensor import Tensor, _wrap
 
 
 class Optimizer:
@@ -51,7 +51,8 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad is not None:
-                    p.grad.data[...] = 0
+                    # a fresh array: a gradient may be a read-only broadcast view
+                    p.grad = _wrap(p.grad.data * 0)
 
     def step(self, closure=None):
         loss = None

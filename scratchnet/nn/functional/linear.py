@@ -7,6 +7,8 @@ keeps the per-layer bookkeeping small.  Gradients:
 from __future__ import annotations
 
 from ...autograd.function import Function, OpError
+from ...autograd.grad_mode import _GradMode
+from ...tensor import _wrap_array as _wrap
 from ...ops._args import pair
 
 
@@ -31,16 +33,24 @@ class LinearOp(Function):
     def backward(ctx, g):
         x, w = ctx.inputs[0], ctx.inputs[1]
         needs = ctx.needs_input_grad
+        plain = not _GradMode.enabled
+        if plain:
+            # No graph wanted (create_graph=False): the same formulas on the raw
+            # arrays, which skips the bookkeeping of four Tensor ops.
+            x, w, g = x.data, w.data, g.data
         gx = g @ w if needs[0] else None                              # dx = dy W
         gw = gb = None
         if needs[1] or (len(needs) > 2 and needs[2]):
             g2 = g.reshape(-1, g.shape[-1]) if g.ndim != 2 else g
             if needs[1]:
                 x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-                gw = g2.mT @ x2                                       # dW = dyᵀ x
+                gw = g2.T @ x2                                        # dW = dyᵀ x
             if len(needs) > 2 and needs[2]:
                 gb = g2.sum(0)                                        # db = Σ dy
-        return (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+        grads = (gx, gw, gb) if len(needs) > 2 else (gx, gw)
+        if plain:
+            return tuple(None if a is None else _wrap(a) for a in grads)
+        return grads
 
 
 def linear(x, weight, bias=None):

@@ -25,7 +25,7 @@ from ...autograd.function import Function
 from ...autograd.grad_mode import is_grad_enabled
 from ...kernels import sampler
 from ...random import default_generator
-from ...tensor import _wrap
+from ...tensor import _wrap_array as _wrap
 
 
 class Reparameterize(Function):
