@@ -30,7 +30,8 @@ is enough.  Every constant is an np.float32 so nothing is promoted to float64.
 """
 import numpy as np
 from numba import njit, types
-from numba.extending import overload
+from llvmlite import ir
+from numba.extending import intrinsic, overload
 
 LN2_HI = 6.93147180369123816490e-01    # high bits of ln 2 (k·LN2_HI exact for k < 2^11)
 LN2_LO = 1.90821492927058770002e-10    # ln 2 − LN2_HI
@@ -110,9 +111,23 @@ LN2_LO32 = F(1.4286067653e-06)     # ln 2 − LN2_HI32
 HALF, ONE, TWO, ZERO = F(0.5), F(1.0), F(2.0), F(0.0)
 C2, C3, C4, C5, C6, C7 = (F(1.0 / 2), F(1.0 / 6), F(1.0 / 24), F(1.0 / 120), F(1.0 / 720),
                           F(1.0 / 5040))
-P64, P32, P16, P8, P4, P2 = (F(2.0 ** -64), F(2.0 ** -32), F(2.0 ** -16), F(2.0 ** -8),
-                             F(2.0 ** -4), F(2.0 ** -2))
-K64, K32, K16, K8, K4, K2 = F(64), F(32), F(16), F(8), F(4), F(2)
+
+
+@intrinsic
+def pow2_neg32(typingctx, k):
+    """2^{−k} as a float32 for an int32 0 ≤ k ≤ 126, built from its bits:
+    sign 0, biased exponent 127 − k, mantissa 0, i.e. the int (127 − k)·2^23
+    reinterpreted as float32.  Integer ops and a bitcast: they vectorize, and
+    replace the seven compare/select steps of the float64 version."""
+    if k != types.int32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        i32 = ir.IntType(32)
+        biased = builder.sub(ir.Constant(i32, 127), args[0])
+        return builder.bitcast(builder.shl(biased, ir.Constant(i32, 23)), ir.FloatType())
+
+    return types.float32(types.int32), codegen
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -130,27 +145,7 @@ def exp_neg32(a):
     p = p * m + C2
     p = p * m + ONE
     p = p * m + ONE
-    s = ONE                                         # s = 2^{−k} from k's binary digits
-    t = k >= K64
-    s = s * P64 if t else s
-    k = k - K64 if t else k
-    t = k >= K32
-    s = s * P32 if t else s
-    k = k - K32 if t else k
-    t = k >= K16
-    s = s * P16 if t else s
-    k = k - K16 if t else k
-    t = k >= K8
-    s = s * P8 if t else s
-    k = k - K8 if t else k
-    t = k >= K4
-    s = s * P4 if t else s
-    k = k - K4 if t else k
-    t = k >= K2
-    s = s * P2 if t else s
-    k = k - K2 if t else k
-    s = s * HALF if k >= ONE else s
-    return p * s
+    return p * pow2_neg32(np.int32(k))             # × 2^{−k}
 
 
 @njit(inline="always", cache=True, error_model="numpy")
