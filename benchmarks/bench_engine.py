@@ -26,7 +26,6 @@ synchronisation).  Results: benchmarks/results/engine_cpu.json (+ .png);
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import platform
@@ -35,17 +34,10 @@ import sys
 import time
 
 import numpy as np
+from _timing import blas_limit  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 BATCH, D_IN, D_HIDDEN, LR = 64, 64, 32, 0.1
-
-
-def _blas_limit(n):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext(), "not limited (threadpoolctl missing)"
-    return threadpool_limits(limits=n, user_api="blas"), f"limited to {n} (threadpoolctl)"
 
 
 def _models(activation):
@@ -128,7 +120,7 @@ def run(quick: bool = False, threads: int = 1) -> dict:
     """Measure both activations; returns the results dict (also what is saved)."""
     import torch
     torch.set_num_threads(threads)
-    limit, blas_note = _blas_limit(threads)
+    limit, blas_note = blas_limit(threads)
     reps, block = (15, 10) if quick else (200, 20)
     with limit:
         cases = [_case(act, reps, block) for act in ("sigmoid", "relu")]

@@ -19,47 +19,14 @@ rnn_cpu_quick.json.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import platform
-import statistics
 import sys
-import time
 
 import numpy as np
+from _timing import blas_limit, default_threads, interleaved  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
-
-
-def _interleaved(fns: dict, reps: int) -> dict:
-    """Median seconds of each callable, timed round-robin so load drifts hit all alike."""
-    for f in fns.values():          # warm-up (Numba compile, allocator, caches)
-        f()
-        f()
-    times = {name: [] for name in fns}
-    for _ in range(reps):
-        for name, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def _threads():
-    """The thread count all three libraries get: Numba's (else the CPU count)."""
-    try:
-        import numba
-        return numba.get_num_threads()
-    except ImportError:
-        return os.cpu_count() or 1
-
-
-def _blas_limit(n):
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return contextlib.nullcontext(), "not limited (threadpoolctl missing)"
-    return threadpool_limits(limits=n, user_api="blas"), f"limited to {n} (threadpoolctl)"
 
 
 def _case(kind, N, T, I, H, reps, backends):
@@ -101,7 +68,7 @@ def _case(kind, N, T, I, H, reps, backends):
     torch_step()
     ours_step(backends[0])()
     err = float(np.abs(xs.grad.numpy() - xt.grad.numpy()).max())
-    med = _interleaved(fns, reps)
+    med = interleaved(fns, reps)
     row = {"name": f"{kind} N={N} T={T} H={H}", "kind": kind, "N": N, "T": T, "input": I, "hidden": H,
            "max_abs_dx_diff_vs_torch": err,
            "ms": {k: 1e3 * v for k, v in med.items()}}
@@ -142,7 +109,7 @@ def run(quick: bool = False, threads: int | None = None) -> dict:
     import scratchnet.kernels as kernels
     from scratchnet.serialization import write_json
 
-    n = threads or _threads()
+    n = threads or default_threads()
     if threads:
         try:
             import numba
@@ -150,7 +117,7 @@ def run(quick: bool = False, threads: int | None = None) -> dict:
         except ImportError:
             pass
     torch.set_num_threads(n)
-    limit, blas_note = _blas_limit(n)
+    limit, blas_note = blas_limit(n)
     backends = [b for b in ("numba", "reference") if kernels.available(b)]
     reps = 5 if quick else 21
     N, T, I = (8, 10, 64) if quick else (32, 50, 64)

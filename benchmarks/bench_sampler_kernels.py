@@ -30,28 +30,13 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import time
 
 import numpy as np
+from _timing import interleaved  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 HBM_BYTES_PER_S = 3.35e12          # H100 SXM HBM3 peak
 BYTES_PER_ELEMENT = 12             # fp32: read mu, logvar; write z
-
-
-def _interleaved(fns: dict, reps: int) -> dict:
-    """Median seconds of each callable, timed round-robin so load drifts hit all alike."""
-    for f in fns.values():                      # warm-up: Numba compile, allocator, caches
-        f()
-        f()
-    times = {name: [] for name in fns}
-    for _ in range(reps):
-        for name, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def _cpu_case(shape, reps):
@@ -81,7 +66,7 @@ def _cpu_case(shape, reps):
         "numba_randn_only": lambda: numba_cpu.randn(shape, 1, 0, np.float32),
         "torch_randn_only": lambda: torch.randn(shape),
     }
-    med = _interleaved(fns, reps)
+    med = interleaved(fns, reps)
     n = mu.size
     rows = shape[0]
     out = {"shape": list(shape), "elements": n, "threads_numba": numba.get_num_threads(),

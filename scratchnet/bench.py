@@ -41,20 +41,24 @@ def _load(path: Path):
     return module
 
 
-def ratios(result, prefix=""):
-    """Every numeric entry whose key mentions 'ratio', with its path."""
+def ratios(result, prefix="", under_ratio=False):
+    """Every numeric entry whose key (or an enclosing key) mentions 'ratio', with its path."""
     found = []
     if isinstance(result, dict):
         for k, v in result.items():
             path = f"{prefix}/{k}" if prefix else str(k)
-            if "ratio" in str(k) and isinstance(v, (int, float)):
+            is_ratio = under_ratio or "ratio" in str(k)
+            if is_ratio and isinstance(v, (int, float)) and not isinstance(v, bool):
                 found.append((prefix or str(k), str(k), float(v)))
             else:
-                found.extend(ratios(v, path))
+                found.extend(ratios(v, path, is_ratio))
     elif isinstance(result, list):
         for i, v in enumerate(result):
-            label = v.get("name", v.get("case", i)) if isinstance(v, dict) else i
-            found.extend(ratios(v, f"{prefix}/{label}" if prefix else str(label)))
+            # label a list entry by its name (or its first text field), else its index
+            texts = [x for x in v.values() if isinstance(x, str)] if isinstance(v, dict) else []
+            label = v.get("name", v.get("case", texts[0] if texts else i)) \
+                if isinstance(v, dict) else i
+            found.extend(ratios(v, f"{prefix}/{label}" if prefix else str(label), under_ratio))
     return found
 
 
