@@ -10,6 +10,9 @@ Same equations as ``reference.py`` (read that first).  What is different:
   GEMM up front) and h W_hhᵀ (one GEMM per step, into a preallocated buffer)
   are added inside the pointwise kernel, so no (N, 4H) temporary is ever
   allocated in the time loop;
+* float32 arrays are computed in float32 (``numba_exp`` picks the float32
+  exp; the rows avoid float64 literals such as ``1.0 - s``, which would
+  promote every product to float64), float64 arrays in float64;
 * the time loop is Python calling NumPy's matmul (``out=``, preallocated) and
   the Numba step kernel.  Keeping the loop inside Numba with ``np.dot(a, b,
   out)`` was measured 5-20x slower: Numba's dot goes through SciPy's BLAS,
@@ -26,8 +29,7 @@ copies the state through and produces a zero output and zero gate gradients.
 the unit loops vectorize (Numba's np.exp/np.tanh are scalar libm calls, which
 made the fused step 5x slower than NumPy's SIMD ufuncs).  The sigmoid is the
 stable form: e = exp(−|x|), σ(x) = 1/(1+e) for x ≥ 0 and e/(1+e) otherwise.
-Arithmetic inside the kernels is float64 even for float32 arrays; results
-are stored in the arrays' dtype.
+Arithmetic is in the arrays' dtype.
 """
 from __future__ import annotations
 
@@ -90,14 +92,18 @@ def _lstm_backward_row(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
     di, df, dgg, do = dg[:H], dg[H:2 * H], dg[2 * H:3 * H], dg[3 * H:]
     for j in range(H):
         skip[j] += rec[j] + d_out[j]                 # skip holds dh for now
+    # σ' = s − s², tanh' = t·(… ) written as a − a·t²: no 1.0 literal, so a
+    # float32 row stays float32 (a float64 literal would promote every product).
     for j in range(H):                               # h' = o⊙tanh(c')
         tc = tanh(c_next[j])
-        do[j] = skip[j] * tc * o[j] * (1.0 - o[j])
-        dc[j] += skip[j] * o[j] * (1.0 - tc * tc)    # dc_tot = dc + dh⊙o⊙(1 − tanh²c')
+        do[j] = skip[j] * tc * (o[j] - o[j] * o[j])
+        dho = skip[j] * o[j]
+        dc[j] += dho - dho * tc * tc                 # dc_tot = dc + dh⊙o⊙(1 − tanh²c')
     for j in range(H):                               # c' = f⊙c + i⊙g
-        di[j] = dc[j] * g[j] * i[j] * (1.0 - i[j])
-        df[j] = dc[j] * c_prev[j] * f[j] * (1.0 - f[j])
-        dgg[j] = dc[j] * i[j] * (1.0 - g[j] * g[j])
+        di[j] = dc[j] * g[j] * (i[j] - i[j] * i[j])
+        df[j] = dc[j] * c_prev[j] * (f[j] - f[j] * f[j])
+        dci = dc[j] * i[j]
+        dgg[j] = dci - dci * g[j] * g[j]             # dc⊙i⊙(1 − g²)
     for j in range(H):
         dc[j] *= f[j]                                # dc_prev = dc_tot⊙f
         skip[j] = 0.0
@@ -168,7 +174,7 @@ def _gru_forward_row(xg, gh, b_hh, h_prev, valid, saved, h_next):
     for j in range(H):
         n[j] = tanh(xg[2 * H + j] + r[j] * ghn[j])               # n = tanh(gi_n + r⊙gh_n)
     for j in range(H):
-        h_next[j] = (1.0 - z[j]) * n[j] + z[j] * h_prev[j]       # h' = (1−z)⊙n + z⊙h
+        h_next[j] = n[j] + z[j] * (h_prev[j] - n[j])             # h' = (1−z)⊙n + z⊙h
 
 
 @njit(inline="always", cache=True, error_model="numpy")
@@ -188,9 +194,10 @@ def _gru_backward_row(rec, skip, d_out, saved, h_prev, valid, dgi, dgh):
         r = saved[j]
         z = saved[H + j]
         n = saved[2 * H + j]
-        dan = dh * (1.0 - z) * (1.0 - n * n)         # through n = tanh(a_n)
-        dr = dan * saved[3 * H + j] * r * (1.0 - r)
-        dz = dh * (h_prev[j] - n) * z * (1.0 - z)
+        dn = dh - dh * z                             # dh⊙(1 − z)  (no float64 literal)
+        dan = dn - dn * n * n                        # through n = tanh(a_n): ⊙(1 − n²)
+        dr = dan * saved[3 * H + j] * (r - r * r)    # σ' = r − r²
+        dz = dh * (h_prev[j] - n) * (z - z * z)
         dgi[j] = dr
         dgi[H + j] = dz
         dgi[2 * H + j] = dan
