@@ -32,6 +32,10 @@ Same math as ``reference.py`` (read that first).  What Numba adds:
   uses them for both gradients (``grad_input_and_weight``).  Measured, layer
   forward + backward, 1 thread: 5x5 "A" 16.5 -> 13.3 ms, 7x7 "A" 40 -> 25 ms.
   What is left is the GEMMs themselves (see benchmarks/bench_conv.py).
+* Inside the per-image loops Numba runs on the calling thread only
+  (``_SerialNumba``) and the GEMMs take BLAS's threads: handing every image
+  back and forth between Numba's and OpenBLAS's spinning pools cost up to
+  ~25 ms per hand-over on a loaded 2-core box (4 s per step, measured).
 * Thread pools: Numba (OpenMP layer) and OpenBLAS each keep their own
   threads, and both spin-wait between calls; on a busy 2-core machine the
   hand-over between them costs more than on a quiet one (see the benchmark).
@@ -132,6 +136,21 @@ def _cols(x, k, mask_type):
     return cols.reshape(n, len(fns["taps"]) * c, h * w)
 
 
+class _SerialNumba:
+    """Run Numba's parallel loops on the calling thread only (inside the per-image loops)."""
+
+    def __enter__(self):
+        import numba
+
+        self.previous = numba.get_num_threads()
+        numba.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        import numba
+
+        numba.set_num_threads(self.previous)
+
+
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
     """y = conv2d(x, weight * mask) + bias over live taps: im2col + BLAS GEMM, one image at a time.
 
@@ -147,9 +166,10 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     w_live = reference.live_weight(weight, mask_type)                    # (O, T*C)
     cols = np.empty((1, T, c_in, h, w), dtype=x.dtype)                   # one image, reused
     y = np.empty((n, c_out, h * w), dtype=x.dtype)
-    for i in range(n):
-        fns["im2col"](x[i:i + 1], cols)
-        np.matmul(w_live, cols.reshape(T * c_in, h * w), out=y[i])       # Y[i] = W_live @ cols[i]
+    with _SerialNumba():
+        for i in range(n):
+            fns["im2col"](x[i:i + 1], cols)
+            np.matmul(w_live, cols.reshape(T * c_in, h * w), out=y[i])   # Y[i] = W_live @ cols[i]
     if bias is not None:
         y += bias.reshape(1, c_out, 1)
     return y.reshape(n, c_out, h, w)
@@ -179,12 +199,13 @@ def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None
     dw_live = np.zeros((c_out, T * c_in), dtype=x.dtype)
     part = np.empty_like(dw_live)
     dx = np.empty((n, c_in, h, w), dtype=x.dtype)
-    for i in range(n):
-        fns["im2col"](x[i:i + 1], cols)
-        np.matmul(gy[i], cols2.T, out=part)                              # dY[i] @ cols_i^T
-        dw_live += part
-        np.matmul(w_live_t, gy[i], out=dcols2)                           # W_live^T @ dY[i]
-        fns["col2im"](dcols, dx[i:i + 1])
+    with _SerialNumba():
+        for i in range(n):
+            fns["im2col"](x[i:i + 1], cols)
+            np.matmul(gy[i], cols2.T, out=part)                          # dY[i] @ cols_i^T
+            dw_live += part
+            np.matmul(w_live_t, gy[i], out=dcols2)                       # W_live^T @ dY[i]
+            fns["col2im"](dcols, dx[i:i + 1])
     return dx, reference.scatter_live(dw_live, mask_type, k, c_in)
 
 
@@ -199,9 +220,10 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
     w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
     dcols = np.empty((1, T, c_in, h, w), dtype=grad_y.dtype)
     dx = np.empty((n, c_in, h, w), dtype=grad_y.dtype)
-    for i in range(n):
-        np.matmul(w_live_t, gy[i], out=dcols.reshape(T * c_in, h * w))
-        fns["col2im"](dcols, dx[i:i + 1])
+    with _SerialNumba():
+        for i in range(n):
+            np.matmul(w_live_t, gy[i], out=dcols.reshape(T * c_in, h * w))
+            fns["col2im"](dcols, dx[i:i + 1])
     return dx
 
 
@@ -217,10 +239,11 @@ def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None
     cols = np.empty((1, T, c_in, h, w), dtype=x.dtype)
     dw_live = np.zeros((c_out, T * c_in), dtype=x.dtype)
     part = np.empty_like(dw_live)
-    for i in range(n):
-        fns["im2col"](x[i:i + 1], cols)
-        np.matmul(gy[i], cols.reshape(T * c_in, h * w).T, out=part)      # dY[i] @ cols_i^T
-        dw_live += part
+    with _SerialNumba():
+        for i in range(n):
+            fns["im2col"](x[i:i + 1], cols)
+            np.matmul(gy[i], cols.reshape(T * c_in, h * w).T, out=part)  # dY[i] @ cols_i^T
+            dw_live += part
     return reference.scatter_live(dw_live, mask_type, k, c_in)
 
 
