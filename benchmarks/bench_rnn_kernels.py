@@ -7,6 +7,10 @@ CPU (always):
   * cell: one full LSTM cell step forward + backward (the gate GEMMs with
     NumPy, our fused pointwise forward/backward, the gradient GEMMs) against
     ``torch.nn.LSTMCell`` forward + backward, batch 32.
+Context, to read the layer ratio: the GEMM FLOPs every LSTM layer fwd+bwd
+must do and the GEMM rate each measured time implies; the per-step GEMM
+(32, H) @ (H, 4H) with NumPy's BLAS vs ``torch.mm``; NumPy's BLAS library and
+the kernel set it chose for this CPU (OpenBLAS's ``architecture``).
 GPU (only when CUDA, CuPy and Triton are available): the Triton cell against
 ``nn.LSTMCell`` on CUDA, and the sequence (Triton cells in the loop) against
 cuDNN's ``nn.LSTM``.
@@ -19,7 +23,8 @@ machine's load average.  float32 throughout.
 
     python benchmarks/bench_rnn_kernels.py [--quick] [--threads N]
 
-writes benchmarks/results/rnn_kernels_cpu.json and rnn_kernels_cpu.png.
+writes benchmarks/results/rnn_kernels_cpu.json and rnn_kernels_cpu.png
+(rnn_kernels_cpu_openblas-X.json/png when run with OPENBLAS_CORETYPE=X).
 """
 from __future__ import annotations
 
@@ -87,9 +92,47 @@ def bench_cpu_layer(rc, dispatch, torch, H, repeats, N=32, T=50, I=64):
     if dispatch.available("numba"):
         fns["numba"] = ours("numba")
     med = interleaved_medians(fns, repeats)
+    flop = layer_gemm_flop(T, N, I, H)
     return dict(shape=dict(T=T, N=N, I=I, H=H), median_ms={k: v * 1e3 for k, v in med.items()},
                 ratio_torch_over_ours={k: med["torch"] / v for k, v in med.items()
-                                       if k != "torch"})
+                                       if k != "torch"},
+                gemm_gflop=flop / 1e9,
+                gemm_gflops_if_all_time_were_gemm={k: flop / v / 1e9 for k, v in med.items()})
+
+
+def layer_gemm_flop(T, N, I, H):
+    """FLOPs of the GEMMs any LSTM layer fwd+bwd must do (2·m·k·n each), G = 4H:
+
+    forward  x W_ihᵀ (TN·I·G) and h W_hhᵀ per step (TN·H·G);
+    backward dG W_hh per step (TN·G·H), dx = dG W_ih (TN·G·I),
+             dW_ih = dGᵀ X (G·TN·I), dW_hh = dGᵀ H (G·TN·H).
+    Dividing by a measured time gives the GEMM rate that time would need."""
+    G, M = 4 * H, T * N
+    return 2.0 * M * G * (3 * I + 3 * H)
+
+
+def bench_gemm_step(torch, H, repeats, N=32):
+    """The per-step recurrent GEMM (N, H) @ (H, 4H): NumPy's BLAS vs torch.mm."""
+    rng = np.random.default_rng(4)
+    h = rng.standard_normal((N, H)).astype(np.float32)
+    w = rng.standard_normal((H, 4 * H)).astype(np.float32)
+    out = np.empty((N, 4 * H), np.float32)
+    th, tw = torch.tensor(h), torch.tensor(w)
+    med = interleaved_medians({"torch_mm": lambda: torch.mm(th, tw),
+                               "numpy_matmul": lambda: np.matmul(h, w, out=out)}, repeats * 20)
+    flop = 2.0 * N * H * 4 * H
+    return dict(shape=dict(M=N, K=H, N=4 * H), gflops={k: flop / v / 1e9 for k, v in med.items()})
+
+
+def blas_info():
+    """NumPy's BLAS library and the kernel set it picked for this CPU (threadpoolctl)."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return None
+    return [dict(library=d.get("internal_api"), version=d.get("version"),
+                 architecture=d.get("architecture"), file=os.path.basename(d["filepath"]))
+            for d in threadpoolctl.threadpool_info() if d.get("user_api") == "blas"]
 
 
 def bench_cpu_cell(rc, dispatch, torch, H, repeats, N=32, I=64):
@@ -279,6 +322,10 @@ def run(quick: bool = False, threads: int = 1) -> dict:
             result["cpu"]["layer"][f"H{H}"] = bench_cpu_layer(rc, dispatch, torch, H, repeats)
             result["cpu"]["cell"][f"H{H}"] = bench_cpu_cell(rc, dispatch, torch, H, repeats)
         result["cpu"]["gemm_context"] = bench_gemm_context(torch, repeats)
+        result["cpu"]["gemm_step"] = {f"H{H}": bench_gemm_step(torch, H, repeats)
+                                      for H in (128, 256)}
+    result["blas"] = blas_info()
+    result["openblas_coretype_env"] = os.environ.get("OPENBLAS_CORETYPE")
     if torch.cuda.is_available() and dispatch.available("triton"):
         try:
             result["gpu"] = bench_gpu(rc, dispatch, torch, repeats)
@@ -292,10 +339,14 @@ def main(argv=None):
     threads = int(argv[argv.index("--threads") + 1]) if "--threads" in argv else 1
     result = run(quick="--quick" in argv, threads=threads)
     os.makedirs(RESULTS, exist_ok=True)
-    path = os.path.join(RESULTS, "rnn_kernels_cpu.json")
+    # OPENBLAS_CORETYPE (read by OpenBLAS when NumPy loads it) overrides the
+    # kernel set OpenBLAS picks for the CPU; such runs get their own file.
+    coretype = os.environ.get("OPENBLAS_CORETYPE")
+    stem = "rnn_kernels_cpu" + (f"_openblas-{coretype}" if coretype else "")
+    path = os.path.join(RESULTS, stem + ".json")
     with open(path, "w") as fh:
         json.dump(result, fh, indent=2)
-    plot(result, os.path.join(RESULTS, "rnn_kernels_cpu.png"))
+    plot(result, os.path.join(RESULTS, stem + ".png"))
     print(json.dumps(result["cpu"], indent=1))
     print("wrote", path)
 
