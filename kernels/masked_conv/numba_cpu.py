@@ -1,44 +1,38 @@
-"""Masked convolution with Numba on the CPU: parallel live-tap im2col/col2im + BLAS GEMM.
+"""Masked convolution with Numba on the CPU: live-tap im2col/col2im + BLAS GEMM, image by image.
 
 Same math as ``reference.py`` (read that first).  What Numba adds:
 
 * The live-tap list is baked in at compile time: ``_compiled(k, mask_type)``
-  builds one set of ``@njit(parallel=True)`` functions per (k, mask), whose
-  loops over taps run over constant tuples DY, DX.  The set is cached in a dict
-  (and on disk by ``cache=True``).
-* im2col reads x directly (zero outside the image, no padded copy) and is
-  parallel over (image, tap, channel) slabs; col2im is a *gather* parallel
-  over (image, channel) -- every thread owns its output plane, so there are
-  no races, and the plane (H*W floats) stays in L1 while the taps add up:
+  builds one pair of ``@njit`` functions per (k, mask), whose loops over taps
+  run over constant tuples DY, DX.  The pair is cached in a dict (and on disk
+  by ``cache=True``).
+* The batch is walked one image at a time.  One image's columns (T*C x H*W
+  floats: 0.6 MB for 5x5 "A", 1.2 MB for 7x7, at 16 channels and 28x28) stay
+  in L2 from im2col to the GEMM (or from the GEMM to col2im); the whole
+  batch's (19-38 MB) went out to RAM and back.  The backward builds each
+  image's columns once and uses them for both gradients
+  (``grad_input_and_weight``):
 
-      dx[n, c, i, j] = sum_t dcols[n, t*C + c, (i - dy_t, j - dx_t)]
+      forward:   Y[i] = W_live @ cols_i
+      backward:  dW_live^T += cols_i @ dY[i]^T,   dx[i] = col2im(W_live^T @ dY[i])
 
-* Flat indices are cast to unsigned (np.uintp): Numba must otherwise check
-  every signed index for Python-style negative wraparound, which stops LLVM
-  from vectorising the inner loops (measured: ~3x slower im2col).
-* The GEMMs stay in BLAS (np.matmul).  Measured (1 thread, CPU time, batch
-  32, 16->32 channels, 28x28, 5x5 "A", float32, on the shared dev box):
-  forward via im2col + BLAS ~6 ms (the GEMM alone ~3.7 ms, ~80 GFLOP/s;
-  Numba im2col 1.1-1.3 ms vs 1.3-1.8 ms for NumPy's slab copies), the direct
-  loop nest ``direct_forward`` below (parallel over (n, o), vectorised inner
-  loop along a row) ~13 ms (~24 GFLOP/s: one load and one store of y per
-  multiply-add); 3x3: 1.8 vs 4.8 ms, 7x7: 12.4 vs 24 ms.  So the GEMM
-  formulation is the default; the direct loop stays as a readable comparison
-  (the benchmark times it).
-* The batch is walked one image at a time: that image's columns (0.6 MB for
-  5x5 "A", 1.2 MB for 7x7, at 16 channels and 28x28) stay in L2 from im2col
-  to GEMM (or from GEMM to col2im), where the whole batch's (19-38 MB) went
-  out to RAM and back.  The backward builds each image's columns once and
-  uses them for both gradients (``grad_input_and_weight``).  Measured, layer
-  forward + backward, 1 thread: 5x5 "A" 16.5 -> 13.3 ms, 7x7 "A" 40 -> 25 ms.
-  What is left is the GEMMs themselves (see benchmarks/bench_conv.py).
-* Inside the per-image loops Numba runs on the calling thread only
-  (``_SerialNumba``) and the GEMMs take BLAS's threads: handing every image
-  back and forth between Numba's and OpenBLAS's spinning pools cost up to
-  ~25 ms per hand-over on a loaded 2-core box (4 s per step, measured).
-* Thread pools: Numba (OpenMP layer) and OpenBLAS each keep their own
-  threads, and both spin-wait between calls; on a busy 2-core machine the
-  hand-over between them costs more than on a quiet one (see the benchmark).
+* im2col copies the image once into a zero-bordered scratch, then every tap
+  is the same branch-free row copy; col2im is a *gather* per output plane
+  (the plane stays in L1 while the taps add up):
+
+      dx[c, i, j] = sum_t dcols[t*C + c, (i - dy_t, j - dx_t)]
+
+* The GEMMs stay in BLAS (np.matmul with ``out=``), in the orientations that
+  OpenBLAS runs fastest (measured per shape; see ``grad_weight``).  They are
+  nearly all of the time: at batch 32, 16->32 channels, 28x28, float32, 1
+  thread, 5x5 "A" forward + backward takes ~13 ms of which ~10 ms are GEMMs
+  (~100 GFLOP/s with OpenBLAS's AVX2 kernels).  The direct loop nest
+  ``direct_forward`` below (~24 GFLOP/s: one load and one store of y per
+  multiply-add) stays as a readable comparison (the benchmark times it).
+* Numba runs single-threaded here; threads come from BLAS inside each GEMM.
+  A parallel im2col/col2im per image made every image hop between Numba's
+  and OpenBLAS's spin-waiting pools: up to ~25 ms a hop on a loaded 2-core
+  box (4 s per step, measured).
 
 Spatial masks only: with ``channel_groups`` the functions fall back to the
 NumPy reference (the centre tap's channel mask is not specialised here).
@@ -54,62 +48,53 @@ _CACHE: dict = {}
 
 
 def _build(k: int, mask_type: str) -> dict:
-    """Compile the njit functions for one (kernel size, mask type)."""
-    from numba import njit, prange
+    """Compile the one-image njit functions for one (kernel size, mask type)."""
+    from numba import njit
 
     taps = live_taps(k, mask_type)
     T = len(taps)
     DY = tuple(dy for dy, _ in taps)       # compile-time constants
     DX = tuple(dx for _, dx in taps)
+    P = k // 2
 
-    @njit(parallel=True, cache=True, fastmath=False)
-    def im2col(x, cols):
-        # cols[n, t, c, i, j] = x[n, c, i+dy_t, j+dx_t]  (0 outside the image)
-        # x (N, C, H, W) and cols (N, T, C, H, W) are contiguous; we walk their flat buffers.
-        n_img, c_in, h, w = x.shape
-        xf = x.reshape(-1)
-        cf = cols.reshape(-1)
-        for job in prange(n_img * T * c_in):
-            n = job // (T * c_in)
-            t = (job // c_in) % T
-            c = job % c_in
-            dy = DY[t]
-            dx = DX[t]
-            j_lo = min(max(0, -dx), w)       # columns j with 0 <= j+dx < w: [j_lo, j_hi)
-            j_hi = max(min(w, w - dx), j_lo) # (empty when |dx| >= w)
-            src = (n * c_in + c) * h * w     # start of plane x[n, c]
-            dst = job * h * w                # start of plane cols[n, t, c]
+    @njit(cache=True, fastmath=False)
+    def im2col(x, xp, cols):
+        # cols[t, c, i, j] = x[c, i+dy_t, j+dx_t]  (0 outside the image), one image.
+        # xp (C, H+2P, W+2P) is a scratch copy of x inside a zero border that the
+        # caller allocated zeroed; only its inside is written, so the border stays 0
+        # and every tap becomes the same branch-free, vectorised copy of W floats
+        # (measured ~1.3-1.5x faster than clipping each row against the image edge).
+        c_in, h, w = x.shape
+        for c in range(c_in):
             for i in range(h):
-                d = dst + i * w
-                ii = i + dy
-                if ii < 0 or ii >= h:        # a row of zero padding
+                for j in range(w):
+                    xp[c, i + P, j + P] = x[c, i, j]
+        for t in range(T):
+            oy = DY[t] + P
+            ox = DX[t] + P
+            for c in range(c_in):
+                for i in range(h):
                     for j in range(w):
-                        cf[np.uintp(d + j)] = 0.0
-                    continue
-                s = src + ii * w + dx
-                for j in range(j_lo):
-                    cf[np.uintp(d + j)] = 0.0
-                for j in range(j_lo, j_hi):  # contiguous copy: vectorised
-                    cf[np.uintp(d + j)] = xf[np.uintp(s + j)]
-                for j in range(j_hi, w):
-                    cf[np.uintp(d + j)] = 0.0
+                        cols[t, c, i, j] = xp[c, i + oy, j + ox]
 
-    @njit(parallel=True, cache=True, fastmath=False)
+    @njit(cache=True, fastmath=False)
     def col2im(dcols, dx_out):
-        # dx[n, c, i, j] = sum_t dcols[n, t, c, i - dy_t, j - dx_t]  (a gather: no races)
-        n_img, c_in, h, w = dx_out.shape
+        # dx[c, i, j] = sum_t dcols[t, c, i - dy_t, j - dx_t], one image: a gather,
+        # plane by plane, so the plane (H*W floats) stays in L1 while the taps add up.
+        # Flat indices cast to unsigned (np.uintp): with signed ones Numba checks each
+        # for Python-style negative wraparound, and LLVM no longer vectorises the row
+        # loop (measured: 1.7x slower backward with 3-D signed indexing).
+        c_in, h, w = dx_out.shape
         df = dcols.reshape(-1)
         of = dx_out.reshape(-1)
-        for job in prange(n_img * c_in):
-            n = job // c_in
-            c = job % c_in
-            plane = job * h * w              # start of plane dx[n, c]
+        for c in range(c_in):
+            plane = c * h * w                # start of plane dx[c]
             for q in range(h * w):
                 of[np.uintp(plane + q)] = 0.0
             for t in range(T):
                 dy = DY[t]
                 dx = DX[t]
-                slab = ((n * T + t) * c_in + c) * h * w
+                slab = (t * c_in + c) * h * w
                 # output pixel (i, j) read pixel (i+dy, j+dx): its gradient goes there
                 for i in range(max(0, -dy), min(h, h - dy)):
                     s = slab + i * w
@@ -117,7 +102,7 @@ def _build(k: int, mask_type: str) -> dict:
                     for j in range(max(0, -dx), min(w, w - dx)):
                         of[np.uintp(d + j)] += df[np.uintp(s + j)]
 
-    return {"im2col": im2col, "col2im": col2im, "taps": taps}
+    return {"im2col": im2col, "col2im": col2im, "taps": taps, "pad": P}
 
 
 def _compiled(k: int, mask_type: str) -> dict:
@@ -127,28 +112,20 @@ def _compiled(k: int, mask_type: str) -> dict:
     return _CACHE[key]
 
 
-def _cols(x, k, mask_type):
-    """cols (N, T*C, H*W), filled by the parallel, mask-specialised im2col."""
-    n, c, h, w = x.shape
-    fns = _compiled(k, mask_type)
-    cols = np.empty((n, len(fns["taps"]), c, h, w), dtype=x.dtype)
-    fns["im2col"](np.ascontiguousarray(x), cols)
-    return cols.reshape(n, len(fns["taps"]) * c, h * w)
+class _Columns:
+    """One image's column buffer (T, C, H, W) and the zero-bordered scratch image im2col needs."""
 
+    def __init__(self, fns, c_in, h, w, dtype):
+        p = fns["pad"]                                                     # k // 2
+        self.fill = fns["im2col"]
+        self.cols = np.empty((len(fns["taps"]), c_in, h, w), dtype=dtype)
+        self.padded = np.zeros((c_in, h + 2 * p, w + 2 * p), dtype=dtype)
+        self.matrix = self.cols.reshape(len(fns["taps"]) * c_in, h * w)   # (T*C, H*W) view
 
-class _SerialNumba:
-    """Run Numba's parallel loops on the calling thread only (inside the per-image loops)."""
-
-    def __enter__(self):
-        import numba
-
-        self.previous = numba.get_num_threads()
-        numba.set_num_threads(1)
-
-    def __exit__(self, *exc):
-        import numba
-
-        numba.set_num_threads(self.previous)
+    def of(self, image):
+        """cols of one image (C, H, W), as the (T*C, H*W) matrix."""
+        self.fill(image, self.padded, self.cols)
+        return self.matrix
 
 
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
@@ -160,16 +137,12 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.forward(x, weight, bias, mask_type, channel_groups)
-    fns = _compiled(k, mask_type)
-    T = len(fns["taps"])
     x = np.ascontiguousarray(x)
+    cols = _Columns(_compiled(k, mask_type), c_in, h, w, x.dtype)
     w_live = reference.live_weight(weight, mask_type)                    # (O, T*C)
-    cols = np.empty((1, T, c_in, h, w), dtype=x.dtype)                   # one image, reused
     y = np.empty((n, c_out, h * w), dtype=x.dtype)
-    with _SerialNumba():
-        for i in range(n):
-            fns["im2col"](x[i:i + 1], cols)
-            np.matmul(w_live, cols.reshape(T * c_in, h * w), out=y[i])   # Y[i] = W_live @ cols[i]
+    for i in range(n):
+        np.matmul(w_live, cols.of(x[i]), out=y[i])                       # Y[i] = W_live @ cols_i
     if bias is not None:
         y += bias.reshape(1, c_out, 1)
     return y.reshape(n, c_out, h, w)
@@ -179,7 +152,7 @@ def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None
     """(dL/dx, dL/dw) in one pass over the batch, one image at a time:
 
         cols_i = im2col(x[i])                 (rebuilt in L2: cheaper than keeping the batch's)
-        dW_live += dY[i] @ cols_i^T
+        dW_live^T += cols_i @ dY[i]^T
         dx[i] = col2im(W_live^T @ dY[i])
     """
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
@@ -192,25 +165,22 @@ def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None
     x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
-    cols = np.empty((1, T, c_in, h, w), dtype=x.dtype)
-    dcols = np.empty((1, T, c_in, h, w), dtype=x.dtype)
-    cols2 = cols.reshape(T * c_in, h * w)
+    cols = _Columns(fns, c_in, h, w, x.dtype)
+    dcols = np.empty((T, c_in, h, w), dtype=x.dtype)
     dcols2 = dcols.reshape(T * c_in, h * w)
     dw_live_t = np.zeros((T * c_in, c_out), dtype=x.dtype)              # dW_live^T, see grad_weight
     part = np.empty_like(dw_live_t)
     dx = np.empty((n, c_in, h, w), dtype=x.dtype)
-    with _SerialNumba():
-        for i in range(n):
-            fns["im2col"](x[i:i + 1], cols)
-            np.matmul(cols2, gy[i].T, out=part)                          # cols_i @ dY[i]^T
-            dw_live_t += part
-            np.matmul(w_live_t, gy[i], out=dcols2)                       # W_live^T @ dY[i]
-            fns["col2im"](dcols, dx[i:i + 1])
+    for i in range(n):
+        np.matmul(cols.of(x[i]), gy[i].T, out=part)                      # cols_i @ dY[i]^T
+        dw_live_t += part
+        np.matmul(w_live_t, gy[i], out=dcols2)                           # W_live^T @ dY[i]
+        fns["col2im"](dcols, dx[i])
     return dx, reference.scatter_live(dw_live_t.T, mask_type, k, c_in)
 
 
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
-    """dL/dx = col2im(W_live^T @ dY), one image at a time, the col2im a parallel gather."""
+    """dL/dx = col2im(W_live^T @ dY), one image at a time, the col2im a gather."""
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.grad_input(grad_y, weight, mask_type, channel_groups)
@@ -218,12 +188,11 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
     T = len(fns["taps"])
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
-    dcols = np.empty((1, T, c_in, h, w), dtype=grad_y.dtype)
+    dcols = np.empty((T, c_in, h, w), dtype=grad_y.dtype)
     dx = np.empty((n, c_in, h, w), dtype=grad_y.dtype)
-    with _SerialNumba():
-        for i in range(n):
-            np.matmul(w_live_t, gy[i], out=dcols.reshape(T * c_in, h * w))
-            fns["col2im"](dcols, dx[i:i + 1])
+    for i in range(n):
+        np.matmul(w_live_t, gy[i], out=dcols.reshape(T * c_in, h * w))
+        fns["col2im"](dcols, dx[i])
     return dx
 
 
@@ -232,20 +201,16 @@ def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None
     n, c_in, h, w, c_out, k = checks.check_grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
     if channel_groups is not None:
         return reference.grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
-    fns = _compiled(k, mask_type)
-    T = len(fns["taps"])
     x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
-    cols = np.empty((1, T, c_in, h, w), dtype=x.dtype)
+    cols = _Columns(_compiled(k, mask_type), c_in, h, w, x.dtype)
     # accumulated transposed, dW_live^T += cols_i @ dY[i]^T: OpenBLAS runs this orientation
     # 10% faster with its AVX2 kernels and ~1.8x faster with its AVX-512 ones (measured)
-    dw_live_t = np.zeros((T * c_in, c_out), dtype=x.dtype)
+    dw_live_t = np.zeros((cols.matrix.shape[0], c_out), dtype=x.dtype)
     part = np.empty_like(dw_live_t)
-    with _SerialNumba():
-        for i in range(n):
-            fns["im2col"](x[i:i + 1], cols)
-            np.matmul(cols.reshape(T * c_in, h * w), gy[i].T, out=part)  # cols_i @ dY[i]^T
-            dw_live_t += part
+    for i in range(n):
+        np.matmul(cols.of(x[i]), gy[i].T, out=part)                      # cols_i @ dY[i]^T
+        dw_live_t += part
     return reference.scatter_live(dw_live_t.T, mask_type, k, c_in)
 
 
