@@ -16,7 +16,10 @@ as many threads as NumPy's BLAS (``torch.set_num_threads``, read through
 threadpoolctl when installed).  Results: benchmarks/results/conv_cpu.json and
 conv_cpu.png.
 
-    python benchmarks/bench_conv.py [--quick]
+    python benchmarks/bench_conv.py [--quick] [--stem NAME]
+
+    OPENBLAS_CORETYPE=SkylakeX python benchmarks/bench_conv.py --stem conv_cpu_openblas_skylakex
+        the same with OpenBLAS's AVX-512 kernels (it picks AVX2 ones on AMD Zen 5)
 """
 from __future__ import annotations
 
@@ -42,6 +45,18 @@ def blas_threads() -> int:
     except ImportError:
         pass
     return os.cpu_count() or 1
+
+
+def blas_info() -> list:
+    """NumPy's BLAS (threadpoolctl): library, version and the kernel set it picked.  OpenBLAS
+    picks by CPU, and on AMD Zen 5 takes its AVX2 'Haswell' kernels (~100 GFLOP/s per core here)
+    although the CPU has AVX-512; OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 ones."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{key: i.get(key) for key in ("internal_api", "version", "architecture")}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
 def interleaved(fns: dict, reps: int) -> dict:
@@ -186,6 +201,8 @@ def run(quick: bool = False) -> dict:
         "versions": {"numpy": np.__version__, "torch": torch.__version__},
         "shape": {"input": list(shape), "c_out": 32, "dtype": "float32"},
         "masked_conv_backend": dispatch.select(False),
+        "blas": blas_info(),
+        "env": {key: os.environ.get(key) for key in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS")},
         "ratio": "torch_time / our_time (> 1: scratchnet faster)",
         "threads_note": "torch.set_num_threads, NumPy BLAS (threadpoolctl) and Numba set to the "
                         "same count; first run uses NumPy's default BLAS thread count",
@@ -228,9 +245,11 @@ def save(result: dict, stem: str = "conv_cpu") -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small shapes, few repetitions")
+    parser.add_argument("--stem", default=None,
+                        help="results file name without extension (default conv_cpu[_quick])")
     args = parser.parse_args()
     result = run(quick=args.quick)
-    path = save(result, "conv_cpu_quick" if args.quick else "conv_cpu")
+    path = save(result, args.stem or ("conv_cpu_quick" if args.quick else "conv_cpu"))
     for run_ in result["runs"]:
         print(f"threads {run_['threads']}, load average {run_['load_average_at_start'][0]:.1f}")
         for name, r in run_["cases"].items():

@@ -54,6 +54,17 @@ def _interleaved(fns: dict, reps: int, clock=time.perf_counter) -> dict:
     return {name: statistics.median(ts) for name, ts in times.items()}
 
 
+def _blas_info() -> list:
+    """NumPy's BLAS as threadpoolctl sees it: library, version and the kernel set it picked
+    (OpenBLAS picks by CPU; on AMD Zen 5 it takes its AVX2 'Haswell' kernels)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{key: i.get(key) for key in ("internal_api", "version", "architecture", "filepath")}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+
+
 def _flops(n, c_in, c_out, h, w, taps):
     """Multiply-adds x 2 of one forward over `taps` taps."""
     return 2.0 * n * c_out * h * w * c_in * taps
@@ -129,7 +140,11 @@ def _cpu_run(quick, threads, torch, mc, ref, nb):
 
             def fwd_bwd():
                 mod.forward(x, wt, b, mt)
-                return mod.grad_input(gy, wt, mt), mod.grad_weight(gy, x, mt, k), mod.grad_bias(gy)
+                if hasattr(mod, "grad_input_and_weight"):   # one pass for both, as the layer does
+                    gx, gw = mod.grad_input_and_weight(gy, x, wt, mt)
+                else:
+                    gx, gw = mod.grad_input(gy, wt, mt), mod.grad_weight(gy, x, mt, k)
+                return gx, gw, mod.grad_bias(gy)
             return fwd, fwd_bwd
 
         fns = {"torch_fwd": torch_fwd, "torch_fwd_bwd": torch_fwd_bwd}
@@ -169,7 +184,9 @@ def _cpu_run(quick, threads, torch, mc, ref, nb):
                      "numba": None if nb is None else __import__("numba").__version__},
         "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
                     "processor": platform.processor()},
-        "env": {key: os.environ.get(key) for key in ("OMP_NUM_THREADS", "NUMBA_THREADING_LAYER", "OMP_WAIT_POLICY")},
+        "env": {key: os.environ.get(key) for key in ("OMP_NUM_THREADS", "NUMBA_THREADING_LAYER", "OMP_WAIT_POLICY",
+                                                     "OPENBLAS_CORETYPE")},
+        "blas": _blas_info(),
         "load_average_1_5_15min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "note": "the dev box is shared with other jobs; load_average shows how busy it was, and thread "
                 "pools that spin-wait (OpenMP in torch and Numba, OpenBLAS) suffer most under load",
