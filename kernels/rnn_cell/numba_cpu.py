@@ -22,6 +22,11 @@ Same equations as ``reference.py`` (read that first).  What is different:
   gradient carried through padded steps), and the next step's kernel adds
   them, again without temporaries.
 
+An LSTM without padding (on one thread's worth of units) runs unit-major:
+(4H, N) blocks, GEMMs W_hh @ hᵀ, which OpenBLAS runs faster than h @ W_hhᵀ
+(see the section "LSTM, unit-major layout").  The batch-major path below
+handles padding and the parallel (prange) case, and the GRU.
+
 Padding (``lengths``): ``valid[t, n]`` is 1 when t < lengths[n]; a padded step
 copies the state through and produces a zero output and zero gate gradients.
 
@@ -150,6 +155,141 @@ def _lstm_backward_loop(d_out, acts, cs, valid, w_hh, rec, skip, dc, dG, paralle
     for t in range(acts.shape[0] - 1, -1, -1):
         step(rec, skip, d_out[t], dc, acts[t], cs[t], cs[t + 1], valid[t], dG[t])
         np.matmul(dG[t], w_hh, out=rec)              # ∂L/∂h_prev through the gates
+
+
+# ----------------------------------------------------------------------------
+# LSTM, unit-major layout (full-length sequences)
+# ----------------------------------------------------------------------------
+# Batch-major (N, 4H) = h W_hhᵀ is the textbook shape, but OpenBLAS runs the
+# same product transposed, W_hh (4H, H) @ hᵀ (H, N), about 1.3-1.7x faster for
+# N = 32 (measured: 107-138 vs 170-178 GFLOP/s at H = 128-256, AVX-512
+# kernels), and W_hh needs no transpose at all.  So without padding the LSTM
+# keeps everything unit-major, all timesteps side by side in columns:
+#
+#     XG (4H, T·N) = W_ih Xᵀ + b     HS, CS (H, (T+1)·N)     ACT, DG (4H, T·N)
+#
+# step t owns columns [tN, (t+1)N) (HS/CS: block t is the state before step
+# t).  The weight gradients are then single GEMMs with no reshuffling:
+# dW_hh = DG HS[:, :TN]ᵀ, dW_ih = DG X, dX = DGᵀ W_ih.  The kernels take the
+# whole C-contiguous arrays and a column offset, so their inner loops (over
+# the N columns of one unit) have unit stride and vectorize.
+
+@njit(cache=True, error_model="numpy")
+def _lstm_forward_um(xg, gh, bias, hs, cs, act, t):
+    """Step t, unit-major: pre-activations XG block t + gh + bias, gh (4H, N) =
+    W_hh h_t, bias (4H,) = b_ih + b_hh (added here: no extra pass over XG);
+    writes ACT block t, HS/CS block t+1.
+
+    Each unit's N columns are taken as 1-D row slices, so the inner loops
+    index plain contiguous vectors (and vectorize)."""
+    H, N = hs.shape[0], gh.shape[1]
+    o, q = t * N, (t + 1) * N                     # first column of block t and t+1
+    for j in range(4 * H):
+        x, g, a, b = xg[j, o:o + N], gh[j], act[j, o:o + N], bias[j]
+        if 2 * H <= j < 3 * H:
+            for n in range(N):
+                a[n] = tanh(x[n] + g[n] + b)                          # g
+        else:
+            for n in range(N):
+                a[n] = sigmoid(x[n] + g[n] + b)                       # i, f, o
+    for j in range(H):
+        i, f = act[j, o:o + N], act[H + j, o:o + N]
+        g, og = act[2 * H + j, o:o + N], act[3 * H + j, o:o + N]
+        c_prev, c, h = cs[j, o:o + N], cs[j, q:q + N], hs[j, q:q + N]
+        for n in range(N):
+            c[n] = f[n] * c_prev[n] + i[n] * g[n]                    # c' = f⊙c + i⊙g
+        for n in range(N):
+            h[n] = og[n] * tanh(c[n])                                 # h' = o⊙tanh(c')
+
+
+@njit(cache=True, error_model="numpy")
+def _lstm_backward_um(rec, d_out, dc, act, cs, dg, dg_all, db, t):
+    """Step t backward, unit-major.  rec (H, N) = W_hhᵀ dG_{t+1} (∂L/∂h_t through
+    the next step), d_out (H, N) = ∂L/∂out_tᵀ; db (4H,) accumulates Σ_n dG_t; dc (H, N) becomes dc_prev
+    in place; writes dG_t twice: into dg (4H, N), a contiguous buffer for the
+    next GEMM (BLAS reading a strided block of DG was measured slower), and
+    into block t of DG (4H, T·N) for the weight gradients."""
+    H, N = rec.shape
+    o, q = t * N, (t + 1) * N
+    for j in range(H):
+        r, dout, d = rec[j], d_out[j], dc[j]
+        i, f = act[j, o:o + N], act[H + j, o:o + N]
+        g, og = act[2 * H + j, o:o + N], act[3 * H + j, o:o + N]
+        c_prev, c = cs[j, o:o + N], cs[j, q:q + N]
+        di, df, dgg, do = dg[j], dg[H + j], dg[2 * H + j], dg[3 * H + j]
+        for n in range(N):                                            # h' = o⊙tanh(c')
+            dh = r[n] + dout[n]
+            tc = tanh(c[n])
+            do[n] = dh * tc * (og[n] - og[n] * og[n])                 # σ' = s − s²
+            dho = dh * og[n]
+            d[n] += dho - dho * tc * tc                              # dc_tot = dc + dh⊙o⊙(1 − tanh²c')
+        for n in range(N):                                            # c' = f⊙c + i⊙g
+            di[n] = d[n] * g[n] * (i[n] - i[n] * i[n])
+            df[n] = d[n] * c_prev[n] * (f[n] - f[n] * f[n])
+            dci = d[n] * i[n]
+            dgg[n] = dci - dci * g[n] * g[n]                          # dc⊙i⊙(1 − g²)
+        for n in range(N):
+            d[n] *= f[n]                                              # dc_prev = dc_tot⊙f
+    for j in range(4 * H):
+        src, dst = dg[j], dg_all[j, o:o + N]
+        acc = db[j]
+        for n in range(N):
+            dst[n] = src[n]
+            acc += src[n]                                             # db = Σ_{t,n} dG
+        db[j] = acc
+
+
+def _lstm_forward_unit_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    T, N, I = x.shape
+    H = h0.shape[1]
+    G, M = 4 * H, T * N
+    dt = x.dtype
+    x2 = _c(x).reshape(M, I)
+    xg = np.matmul(w_ih, x2.T)                        # (4H, TN) = W_ih Xᵀ, one GEMM
+    bias = np.zeros(G, dtype=dt)
+    for b in (b_ih, b_hh):
+        if b is not None:
+            bias += b
+    hs = np.empty((H, M + N), dtype=dt)
+    cs = np.empty((H, M + N), dtype=dt)
+    act = np.empty((G, M), dtype=dt)
+    hs[:, :N], cs[:, :N] = h0.T, c0.T
+    gh = np.empty((G, N), dtype=dt)
+    w = _c(w_hh)
+    for t in range(T):
+        np.matmul(w, hs[:, t * N:(t + 1) * N], out=gh)   # W_hh h_t (4H, N)
+        _lstm_forward_um(xg, gh, bias, hs, cs, act, t)
+    hs_tnh = hs.reshape(H, T + 1, N).transpose(1, 2, 0)    # (T+1, N, H) views
+    cs_tnh = cs.reshape(H, T + 1, N).transpose(1, 2, 0)
+    cache = dict(kind="lstm", layout="unit_major", x=x, w_ih=w_ih, w_hh=w_hh,
+                 has_b_ih=b_ih is not None, has_b_hh=b_hh is not None,
+                 hs=hs_tnh, hs_um=hs, cs_um=cs, act_um=act)
+    return _c(hs_tnh[1:]), hs_tnh[T].copy(), cs_tnh[T].copy(), cache
+
+
+def _lstm_backward_unit_major(cache, d_out, d_hn, d_cn):
+    hs, cs, act = cache["hs_um"], cache["cs_um"], cache["act_um"]
+    x, w_ih, w_hh = cache["x"], cache["w_ih"], cache["w_hh"]
+    T, N, I = x.shape
+    H, M = hs.shape[0], act.shape[1]
+    dt = act.dtype
+    d_t = np.empty((H, N), dtype=dt)
+    db = np.zeros(act.shape[0], dtype=dt)
+    rec = np.zeros((H, N), dtype=dt) if d_hn is None else np.array(d_hn.T, order="C")
+    dc = np.zeros((H, N), dtype=dt) if d_cn is None else np.array(d_cn.T, order="C")
+    dg = np.empty_like(act)
+    dg_t = np.empty((act.shape[0], N), dtype=dt)
+    w_hhT = _c(w_hh.T)
+    for t in range(T - 1, -1, -1):
+        np.copyto(d_t, d_out[t].T)                             # (H, N), cache-sized transpose
+        _lstm_backward_um(rec, d_t, dc, act, cs, dg_t, dg, db, t)
+        np.matmul(w_hhT, dg_t, out=rec)                        # ∂L/∂h_t = W_hhᵀ dG_t
+    dx = np.matmul(dg.T, w_ih).reshape(T, N, I)                # dX = DGᵀ W_ih
+    dw_ih = np.matmul(dg, _c(x).reshape(M, I))                 # dW_ih = DG X
+    dw_hh = np.matmul(dg, hs[:, :M].T)                         # dW_hh = DG H_prevᵀ
+    db_ih = db if cache["has_b_ih"] else None
+    db_hh = db.copy() if cache["has_b_hh"] else None
+    return dx, rec.T.copy(), dc.T.copy(), dw_ih, dw_hh, db_ih, db_hh
 
 
 # ----------------------------------------------------------------------------
@@ -338,6 +478,10 @@ def _masked_out(hs, valid):
 
 
 def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
+    if lengths is None and not _parallel(x.shape[1], h0.shape[1]):
+        # no padding, one thread's worth of units: the unit-major path
+        # (measured 2% faster at N=32, H=128 and ~9% at H=256, 1 thread)
+        return _lstm_forward_unit_major(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     T, N, _ = x.shape
     H = h0.shape[1]
     dt = x.dtype
@@ -355,6 +499,8 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
 
 
 def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
+    if cache.get("layout") == "unit_major":
+        return _lstm_backward_unit_major(cache, d_out, d_hn, d_cn)
     acts, hs, cs, valid = cache["acts"], cache["hs"], cache["cs"], cache["valid"]
     T, N, G = acts.shape
     rec = np.zeros_like(hs[0])
