@@ -15,18 +15,39 @@ import statistics
 import time
 
 
-def interleaved(fns: dict, reps: int) -> dict:
-    """Median seconds of each callable, timed round-robin so load drifts hit all alike."""
-    for f in fns.values():          # warm-up: Numba compile, allocator, caches
-        f()
-        f()
+def interleaved_stats(fns: dict, reps: int, clock=time.perf_counter, warmup: int = 2) -> dict:
+    """{name: {"median": s, "min": s}} for each callable, timed round-robin (A B A B ...)
+    after ``warmup`` calls each (Numba compiles, allocator and caches warm up)."""
+    for f in fns.values():
+        for _ in range(warmup):
+            f()
     times = {name: [] for name in fns}
     for _ in range(reps):
         for name, f in fns.items():
-            t0 = time.perf_counter()
+            t0 = clock()
             f()
-            times[name].append(time.perf_counter() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+            times[name].append(clock() - t0)
+    return {name: {"median": statistics.median(ts), "min": min(ts)} for name, ts in times.items()}
+
+
+def interleaved(fns: dict, reps: int, clock=time.perf_counter, warmup: int = 2) -> dict:
+    """Median seconds of each callable, timed round-robin so load drifts hit all alike."""
+    stats = interleaved_stats(fns, reps, clock=clock, warmup=warmup)
+    return {name: s["median"] for name, s in stats.items()}
+
+
+def blas_info() -> list:
+    """NumPy's BLAS as threadpoolctl sees it: library, version, the kernel set it picked
+    and OPENBLAS_CORETYPE.  OpenBLAS picks kernels by CPU unless OPENBLAS_CORETYPE forces
+    a set (this workplace's machines set Haswell: AVX2 kernels on an AVX-512 CPU)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [{"internal_api": i.get("internal_api"), "version": i.get("version"),
+             "architecture": i.get("architecture"),
+             "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE")}
+            for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
 def default_threads() -> int:

@@ -27,10 +27,9 @@ import argparse
 import json
 import os
 import platform
-import statistics
-import time
 
 import numpy as np
+from _timing import blas_info, interleaved_stats  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -45,38 +44,6 @@ def blas_threads() -> int:
     except ImportError:
         pass
     return os.cpu_count() or 1
-
-
-def blas_info() -> list:
-    """NumPy's BLAS (threadpoolctl): library, version and the kernel set it picked.  OpenBLAS
-    picks by CPU, and on AMD Zen 5 takes its AVX2 'Haswell' kernels (~100 GFLOP/s per core here)
-    although the CPU has AVX-512; OPENBLAS_CORETYPE=SkylakeX makes it use its AVX-512 ones."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    return [{key: i.get(key) for key in ("internal_api", "version", "architecture")}
-            for i in threadpool_info() if i.get("user_api") == "blas"]
-
-
-def interleaved(fns: dict, reps: int) -> dict:
-    """Median seconds of each callable, timed round-robin after two warm-up calls."""
-    return {name: s["median"] for name, s in interleaved_stats(fns, reps).items()}
-
-
-def interleaved_stats(fns: dict, reps: int) -> dict:
-    """{name: {"median": s, "min": s}}, timed round-robin after two warm-up calls."""
-    for f in fns.values():
-        f()
-        f()
-    times = {name: [] for name in fns}
-    for _ in range(reps):
-        for name, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            times[name].append(time.perf_counter() - t0)
-    return {name: {"median": statistics.median(ts), "min": min(ts)}
-            for name, ts in times.items()}
 
 
 def _case_fns(kind, k, shape, c_out, seed=0):

@@ -22,11 +22,11 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 
 import numpy as np
+from _timing import blas_info, interleaved  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -38,31 +38,6 @@ def _import_mc():
         sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         from kernels import masked_conv
     return masked_conv
-
-
-def _interleaved(fns: dict, reps: int, clock=time.perf_counter) -> dict:
-    """Median seconds of each callable, timed round-robin so load drifts hit all alike."""
-    for f in fns.values():  # warm-up (compiles Numba, fills caches)
-        f()
-        f()
-    times = {name: [] for name in fns}
-    for _ in range(reps):
-        for name, f in fns.items():
-            t0 = clock()
-            f()
-            times[name].append(clock() - t0)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def _blas_info() -> list:
-    """NumPy's BLAS as threadpoolctl sees it: library, version and the kernel set it picked
-    (OpenBLAS picks by CPU; on AMD Zen 5 it takes its AVX2 'Haswell' kernels)."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return []
-    return [{key: i.get(key) for key in ("internal_api", "version", "architecture", "filepath")}
-            for i in threadpool_info() if i.get("user_api") == "blas"]
 
 
 def _flops(n, c_in, c_out, h, w, taps):
@@ -157,7 +132,7 @@ def _cpu_run(quick, threads, torch, mc, ref, nb):
         y_ref = torch_fwd().numpy()
         for name in mods:
             np.testing.assert_allclose(fns[f"{name}_fwd"](), y_ref, rtol=1e-3, atol=1e-3)
-        med = _interleaved(fns, reps, clock)
+        med = interleaved(fns, reps, clock)
         taps = len(mc.live_taps(k, mt))
         row = {"kernel_size": k, "mask_type": mt, "live_taps": taps, "dense_taps": k * k,
                "median_ms": {key: v * 1e3 for key, v in med.items()},
@@ -186,7 +161,7 @@ def _cpu_run(quick, threads, torch, mc, ref, nb):
                     "processor": platform.processor()},
         "env": {key: os.environ.get(key) for key in ("OMP_NUM_THREADS", "NUMBA_THREADING_LAYER", "OMP_WAIT_POLICY",
                                                      "OPENBLAS_CORETYPE")},
-        "blas": _blas_info(),
+        "blas": blas_info(),
         "load_average_1_5_15min": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         "note": "the dev box is shared with other jobs; load_average shows how busy it was, and thread "
                 "pools that spin-wait (OpenMP in torch and Numba, OpenBLAS) suffer most under load",

@@ -32,9 +32,9 @@ import json
 import os
 import platform
 import sys
-import time
 
 import numpy as np
+from _timing import blas_info, interleaved  # noqa: E402  (benchmarks/_timing.py)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results")
@@ -47,20 +47,6 @@ def _import_rnn():
         sys.path.insert(0, os.path.dirname(HERE))
         from kernels import dispatch, rnn_cell
     return dispatch, rnn_cell
-
-
-def interleaved_medians(fns: dict, repeats: int, warmup: int = 2) -> dict:
-    """Median seconds per call of each function, timed in turn A B C A B C ..."""
-    for f in fns.values():
-        for _ in range(warmup):
-            f()
-    times = {k: [] for k in fns}
-    for _ in range(repeats):
-        for k, f in fns.items():
-            t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
-    return {k: float(np.median(v)) for k, v in times.items()}
 
 
 def bench_cpu_layer(rc, dispatch, torch, H, repeats, N=32, T=50, I=64):
@@ -91,7 +77,7 @@ def bench_cpu_layer(rc, dispatch, torch, H, repeats, N=32, T=50, I=64):
     fns = {"torch": torch_step, "reference": ours("reference")}
     if dispatch.available("numba"):
         fns["numba"] = ours("numba")
-    med = interleaved_medians(fns, repeats)
+    med = interleaved(fns, repeats)
     flop = layer_gemm_flop(T, N, I, H)
     return dict(shape=dict(T=T, N=N, I=I, H=H), median_ms={k: v * 1e3 for k, v in med.items()},
                 ratio_torch_over_ours={k: med["torch"] / v for k, v in med.items()
@@ -121,23 +107,12 @@ def bench_gemm_step(torch, H, repeats, N=32):
     wT, hT, outT = np.ascontiguousarray(w.T), np.ascontiguousarray(h.T), np.empty((4 * H, N),
                                                                                  np.float32)
     th, tw = torch.tensor(h), torch.tensor(w)
-    med = interleaved_medians({"torch_mm": lambda: torch.mm(th, tw),
+    med = interleaved({"torch_mm": lambda: torch.mm(th, tw),
                                "numpy_matmul": lambda: np.matmul(h, w, out=out),
                                "numpy_matmul_unit_major": lambda: np.matmul(wT, hT, out=outT)},
                               repeats * 20)
     flop = 2.0 * N * H * 4 * H
     return dict(shape=dict(M=N, K=H, N=4 * H), gflops={k: flop / v / 1e9 for k, v in med.items()})
-
-
-def blas_info():
-    """NumPy's BLAS library and the kernel set it picked for this CPU (threadpoolctl)."""
-    try:
-        import threadpoolctl
-    except ImportError:
-        return None
-    return [dict(library=d.get("internal_api"), version=d.get("version"),
-                 architecture=d.get("architecture"), file=os.path.basename(d["filepath"]))
-            for d in threadpoolctl.threadpool_info() if d.get("user_api") == "blas"]
 
 
 def bench_cpu_cell(rc, dispatch, torch, H, repeats, N=32, I=64):
@@ -175,7 +150,7 @@ def bench_cpu_cell(rc, dispatch, torch, H, repeats, N=32, I=64):
     fns = {"torch": torch_step, "reference": ours("reference")}
     if dispatch.available("numba"):
         fns["numba"] = ours("numba")
-    med = interleaved_medians(fns, repeats * 5)
+    med = interleaved(fns, repeats * 5)
     return dict(shape=dict(N=N, I=I, H=H), median_us={k: v * 1e6 for k, v in med.items()},
                 ratio_torch_over_ours={k: med["torch"] / v for k, v in med.items()
                                        if k != "torch"})
@@ -188,7 +163,7 @@ def bench_gemm_context(torch, repeats, M=1600, K=512, N=128):
     a = rng.standard_normal((M, K)).astype(np.float32)
     b = rng.standard_normal((K, N)).astype(np.float32)
     ta, tb = torch.tensor(a), torch.tensor(b)
-    med = interleaved_medians({"torch_mm": lambda: torch.mm(ta, tb),
+    med = interleaved({"torch_mm": lambda: torch.mm(ta, tb),
                                "numpy_matmul": lambda: a @ b}, repeats * 5)
     flop = 2.0 * M * K * N
     return dict(shape=dict(M=M, K=K, N=N),
@@ -226,7 +201,7 @@ def bench_gpu(rc, dispatch, torch, repeats):
                 h1, c1, act = rc.lstm_cell_forward(gates, c)
                 rc.lstm_cell_backward(dh, dh, act, c, c1)
 
-        med = interleaved_medians({"torch": sync_after(torch_cell),
+        med = interleaved({"torch": sync_after(torch_cell),
                                    "triton": sync_after(triton_cell)}, repeats * 5)
         layer = torch.nn.LSTM(I, H).cuda()
         params = [cp.asarray(p.detach()) for p in
@@ -245,7 +220,7 @@ def bench_gpu(rc, dispatch, torch, repeats):
                 o, hn, cn, cache = rc.lstm_sequence_forward(x, h0, h0, *params)
                 rc.lstm_sequence_backward(cache, d_out)
 
-        med_l = interleaved_medians({"cudnn": sync_after(torch_layer),
+        med_l = interleaved({"cudnn": sync_after(torch_layer),
                                      "triton": sync_after(triton_layer)}, repeats)
         out[f"H{H}"] = dict(cell_median_us={k: v * 1e6 for k, v in med.items()},
                             cell_ratio=med["torch"] / med["triton"],
