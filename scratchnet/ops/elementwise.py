@@ -117,38 +117,33 @@ def _tie_masks(xp, a, b, dtype, larger: bool):
     return ma, 1.0 - ma
 
 
-class Maximum(Function):
-    """z = max(a, b) elementwise.   da = dz · [a > b],  db = dz · [b > a];
-    at a tie each gets dz/2."""
+class _Extremum(Function):
+    """z = max(a, b) or min(a, b) elementwise; the gradient goes to the operand
+    that was picked, and at a tie each operand gets dz/2."""
     save_inputs = False
+    larger = True                       # True: maximum, False: minimum
 
     @staticmethod
     def forward(ctx, a, b):
         xp = backend.array_module(a)
+        larger = type(ctx).larger
         ctx.shapes = (a.shape, b.shape)
-        ctx.masks = _tie_masks(xp, a, b, a.dtype, True)
-        return xp.maximum(a, b)
+        ctx.masks = _tie_masks(xp, a, b, a.dtype, larger)
+        return xp.maximum(a, b) if larger else xp.minimum(a, b)
 
     @staticmethod
     def backward(ctx, g):
         return _route(ctx, g)
 
 
-class Minimum(Function):
-    """z = min(a, b) elementwise.   da = dz · [a < b],  db = dz · [b < a];
-    at a tie each gets dz/2."""
-    save_inputs = False
+class Maximum(_Extremum):
+    """z = max(a, b).   da = dz · [a > b],  db = dz · [b > a]  (dz/2 each at a tie)."""
+    larger = True
 
-    @staticmethod
-    def forward(ctx, a, b):
-        xp = backend.array_module(a)
-        ctx.shapes = (a.shape, b.shape)
-        ctx.masks = _tie_masks(xp, a, b, a.dtype, False)
-        return xp.minimum(a, b)
 
-    @staticmethod
-    def backward(ctx, g):
-        return _route(ctx, g)
+class Minimum(_Extremum):
+    """z = min(a, b).   da = dz · [a < b],  db = dz · [b < a]  (dz/2 each at a tie)."""
+    larger = False
 
 
 def _route(ctx, g):
