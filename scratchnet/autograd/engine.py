@@ -140,6 +140,8 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
                     input_grads = node.backward(node, *grads)
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
+                if create_graph and not node.supports_double_backward:
+                    input_grads = _first_order_only(node, input_grads)
                 if check:
                     anomaly.check_backward(node, input_grads)
                 if not retain_graph:
@@ -174,6 +176,24 @@ def run(roots, root_grads, retain_graph=False, create_graph=False, capture=None)
             leaf.grad = g if leaf.grad is None else leaf.grad + g
     finally:
         _GradMode.enabled = previous_mode
+
+
+def _first_order_only(node, grads):
+    """create_graph through an op whose backward runs on raw arrays: each gradient
+    gets a node with the op's own input edges whose backward raises, so a second
+    derivative through it is an error instead of a silent zero."""
+    from .function import FirstOrderOnly
+    out = []
+    for g in grads:
+        if g is None:
+            out.append(None)
+            continue
+        guard = object.__new__(FirstOrderOnly)
+        guard.next_edges, guard.needs_input_grad = node.next_edges, node.needs_input_grad
+        guard.inputs = guard.out_arrays = guard.hooks = guard.created_at = None
+        guard.n_out, guard.released, guard.op = 1, False, node.op_name()
+        out.append(_function._make(g.data, True, guard, 0))
+    return tuple(out)
 
 
 def _released_error(node):

@@ -182,3 +182,16 @@ def _param_text(params) -> str:
 # These are filled in by tensor.py and anomaly.py (import-order helpers).
 _make = None
 _ANOMALY = None
+
+
+class FirstOrderOnly(Function):
+    """The node behind a gradient made by an op without double backward (see
+    ``engine._first_order_only``): it has the op's input edges, and
+    differentiating through it raises."""
+    abstract = True          # engine plumbing, not an op of the registry
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError(f"{ctx.op}: double backward is not supported (its backward runs on "
+                           "raw arrays in a fused kernel); second derivatives through it are "
+                           "not available")
