@@ -32,29 +32,13 @@ def _as_function(case):
         if t.dtype.kind == "f":
             t.data = t.data.astype(np.float64)
     n_in = len(inputs)
-    call = case.call or (lambda m, *xs: m(*xs))
 
     def fn(*tensors):
         xs, ps = tensors[:n_in], tensors[n_in:]
-        out = functional_call(module, dict(zip(names, ps)), xs) if case.call is None else \
-            _call_with(module, names, ps, call, xs)
+        out = functional_call(module, dict(zip(names, ps)), xs)
         return tuple(o for o in _flatten(out) if o.dtype.kind == "f")
 
     return fn, inputs + params
-
-
-def _call_with(module, names, ps, call, xs):
-    from scratchnet.nn.utils.stateless import _owner
-    saved = []
-    try:
-        for name, t in zip(names, ps):
-            mod, leaf = _owner(module, name)
-            saved.append((mod, leaf, mod._parameters[leaf]))
-            mod._parameters[leaf] = t
-        return call(module, *xs)
-    finally:
-        for mod, leaf, old in saved:
-            mod._parameters[leaf] = old
 
 
 @pytest.mark.parametrize("case", LAYER_CASES, ids=lambda c: c.name)
