@@ -163,6 +163,28 @@ def check_case(case, seed=0, measure=False) -> CaseResult:
     return CaseResult(case.name, True, abs_err, rel_err, time.perf_counter() - start)
 
 
+def _run_layers(stream) -> list:
+    """Gradient-check every layer case (inputs and all parameters, float64)."""
+    from .layers import LAYER_CASES, check_layer, uncovered_layers
+    results = []
+    for case in LAYER_CASES:
+        start = time.perf_counter()
+        try:
+            check_layer(case)
+            res = CaseResult("layer " + case.name, True, 0.0, 0.0, time.perf_counter() - start)
+        except Exception as exc:
+            res = CaseResult("layer " + case.name, False, float("nan"), float("nan"), 0.0,
+                             str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        results.append(res)
+        print(f"{res.name:<36} gradcheck (inputs + parameters)    "
+              f"{'pass' if res.ok else 'FAIL'}" + (f"  {res.message}" if res.message else ""),
+              file=stream)
+    for name in uncovered_layers():
+        results.append(CaseResult("layer " + name, False, float("nan"), float("nan"), 0.0,
+                                  "no case in scratchnet/registry/layers.py"))
+    return results
+
+
 def run_all(names=None, stream=None) -> list:
     """Check every registered case; print one line per case and a summary."""
     import sys
@@ -182,9 +204,11 @@ def run_all(names=None, stream=None) -> list:
         status = "pass" if res.ok else "FAIL"
         print(f"{res.name:<36} abs {res.max_abs_err:9.2e}  rel {res.max_rel_err:9.2e}  {status}"
               + (f"  {res.message}" if res.message else ""), file=stream)
+    if not names:
+        results += _run_layers(stream)
     failed = [r for r in results if not r.ok]
     print(f"\n{len(results) - len(failed)} passed, {len(failed)} failed "
-          f"({len(results)} op cases)", file=stream)
+          f"({len(results)} op and layer cases)", file=stream)
     if missing and not names:
         print("ops without a registry case: " + ", ".join(op.__name__ for op in missing),
               file=stream)

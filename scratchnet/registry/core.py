@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-import scratchnet as sn
 from scratchnet.ops import activations as A, arithmetic as R, broadcast as B, convert as C
 from scratchnet.ops import indexing as I, linalg as M, reductions as D, shape as S, unary as U
 

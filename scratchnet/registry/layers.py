@@ -131,6 +131,43 @@ layer("LSTM", lambda: _double(nn.LSTM(2, 2, num_layers=2)), normals((3, 2, 2)), 
       double_backward=False)
 
 
+def _flatten(out):
+    if isinstance(out, (tuple, list)):
+        return tuple(t for o in out for t in _flatten(o))
+    return (out,)
+
+
+def layer_function(case):
+    """(fn, tensors): the layer as a function of its float inputs and its parameters,
+    and float64 values for them, ready for gradcheck."""
+    from scratchnet.nn.utils import functional_call
+    module = case.build()
+    names = [n for n, _ in module.named_parameters()]
+    params = [sn.tensor(p.numpy().astype(np.float64), requires_grad=True)
+              for _, p in module.named_parameters()]
+    inputs = []
+    for a in case.inputs(np.random.default_rng(0)):
+        a = np.asarray(a)
+        inputs.append(sn.tensor(a.astype(np.float64), requires_grad=True) if a.dtype.kind == "f"
+                      else sn.tensor(a))
+    n_in = len(inputs)
+
+    def fn(*tensors):
+        out = functional_call(module, dict(zip(names, tensors[n_in:])), tensors[:n_in])
+        return tuple(o for o in _flatten(out) if o.dtype.kind == "f")
+
+    return fn, inputs + params
+
+
+def check_layer(case):
+    """gradcheck (and gradgradcheck where supported) of one layer case."""
+    fn, tensors = layer_function(case)
+    sn.gradcheck(fn, tensors)
+    if case.double_backward:
+        sn.gradgradcheck(fn, tensors)
+    return True
+
+
 def uncovered_layers() -> list:
     """Module classes exported from scratchnet.nn without a layer case."""
     covered = {c for case in LAYER_CASES for c in case.covers}
