@@ -70,6 +70,7 @@ def _double(m):
 
 # --- affine, convolution, pooling ------------------------------------------------
 layer("Linear", lambda: _double(nn.Linear(3, 2)), normals((4, 3)), [nn.Linear])
+layer("Bilinear", lambda: _double(nn.Bilinear(3, 2, 4)), normals((5, 3), (5, 2)), [nn.Bilinear])
 layer("Conv2d", lambda: _double(nn.Conv2d(2, 3, 3, stride=2, padding=1)), normals((1, 2, 5, 5)),
       [nn.Conv2d])
 layer("ConvTranspose2d", lambda: _double(nn.ConvTranspose2d(2, 2, 3, stride=2)),

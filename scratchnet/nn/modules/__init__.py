@@ -1,6 +1,6 @@
 """Layer modules."""
 from .containers import Flatten, Identity, ModuleDict, ModuleList, Sequential  # noqa: F401
-from .linear import Linear  # noqa: F401
+from .linear import Bilinear, Linear  # noqa: F401
 from .conv import Conv2d, ConvTranspose2d, MaskedConv2d  # noqa: F401
 from .pooling import AvgPool2d, MaxPool2d, Upsample  # noqa: F401
 from .module import Module  # noqa: F401
