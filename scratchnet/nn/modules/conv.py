@@ -25,7 +25,15 @@ def _pair(v):
 
 
 class _ConvNd(Module):
-    """Shared parameter set-up: weight of ``weight_shape`` and bias (out_channels,)."""
+    """Shared checks and parameter set-up: weight of ``weight_shape`` and bias (out_channels,)."""
+
+    def _check(self, in_channels, out_channels, groups, padding_mode):
+        name = type(self).__name__
+        if padding_mode != "zeros":
+            raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported (only 'zeros')")
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{name}: in_channels={in_channels} and out_channels={out_channels} "
+                             f"must both be divisible by groups={groups}")
 
     def _init_params(self, weight_shape, n_bias, bias, dtype):
         dtype = np.dtype(dtype or np.float32)
@@ -44,11 +52,7 @@ class Conv2d(_ConvNd):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
                  groups=1, bias=True, padding_mode="zeros", dtype=None):
         super().__init__()
-        if padding_mode != "zeros":
-            raise ValueError(f"Conv2d: padding_mode {padding_mode!r} is not supported (only 'zeros')")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"Conv2d: in_channels={in_channels} and out_channels={out_channels} "
-                             f"must both be divisible by groups={groups}")
+        self._check(in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size)
         self.stride, self.dilation = _pair(stride), _pair(dilation)
@@ -74,11 +78,7 @@ class ConvTranspose2d(_ConvNd):
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
                  dtype=None):
         super().__init__()
-        if padding_mode != "zeros":
-            raise ValueError(f"ConvTranspose2d: padding_mode {padding_mode!r} is not supported")
-        if in_channels % groups or out_channels % groups:
-            raise ValueError(f"ConvTranspose2d: in_channels={in_channels} and out_channels="
-                             f"{out_channels} must both be divisible by groups={groups}")
+        self._check(in_channels, out_channels, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size)
         self.stride, self.padding = _pair(stride), _pair(padding)
