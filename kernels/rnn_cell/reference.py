@@ -328,3 +328,24 @@ def gru_sequence_backward(cache, d_out, d_hn, *, cell_backward=gru_cell_backward
     dx, dw_ih, dw_hh, db_ih, db_hh = weight_gradients(cache["x"], hs[:-1], dGi, dGh,
                                                       cache["w_ih"], w_hh, cache)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+
+
+def sequences_with_cells(lstm_forward, lstm_backward, gru_forward, gru_backward):
+    """The four whole-sequence functions of a backend that supplies only fused cells
+    (Numba CUDA, Triton): this module's time loops with those cells plugged in."""
+
+    def lstm_seq_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
+        return lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths,
+                                     cell_forward=lstm_forward)
+
+    def lstm_seq_backward(cache, d_out, d_hn, d_cn):
+        return lstm_sequence_backward(cache, d_out, d_hn, d_cn, cell_backward=lstm_backward)
+
+    def gru_seq_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None):
+        return gru_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths,
+                                    cell_forward=gru_forward)
+
+    def gru_seq_backward(cache, d_out, d_hn):
+        return gru_sequence_backward(cache, d_out, d_hn, cell_backward=gru_backward)
+
+    return lstm_seq_forward, lstm_seq_backward, gru_seq_forward, gru_seq_backward

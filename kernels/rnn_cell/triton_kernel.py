@@ -223,20 +223,7 @@ def gru_cell_backward(dh, saved, h_prev, *, block_n=None, block_h=None):
     return dgi, dgh, dh_prev
 
 
-def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
-    return reference.lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths,
-                                           cell_forward=lstm_cell_forward)
-
-
-def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
-    return reference.lstm_sequence_backward(cache, d_out, d_hn, d_cn,
-                                            cell_backward=lstm_cell_backward)
-
-
-def gru_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None):
-    return reference.gru_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths,
-                                          cell_forward=gru_cell_forward)
-
-
-def gru_sequence_backward(cache, d_out, d_hn):
-    return reference.gru_sequence_backward(cache, d_out, d_hn, cell_backward=gru_cell_backward)
+# Whole sequences: the reference time loops with this backend's fused cells.
+(lstm_sequence_forward, lstm_sequence_backward,
+ gru_sequence_forward, gru_sequence_backward) = reference.sequences_with_cells(
+    lstm_cell_forward, lstm_cell_backward, gru_cell_forward, gru_cell_backward)
