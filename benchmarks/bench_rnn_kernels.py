@@ -98,19 +98,23 @@ def layer_gemm_flop(T, N, I, H):
 
 
 def bench_gemm_step(torch, H, repeats, N=32):
-    """The per-step recurrent GEMM (N, H) @ (H, 4H): NumPy's BLAS vs torch.mm, and
-    the unit-major form (4H, H) @ (H, N) that the Numba LSTM uses."""
+    """The per-step recurrent GEMM (N, H) @ (H, 4H): NumPy's BLAS, torch.mm, and
+    the Numba micro-kernel (kernels/numba_gemm.py) that the Numba LSTM inlines."""
+    try:
+        from scratchnet.kernels import numba_gemm
+    except ImportError:
+        from kernels import numba_gemm
     rng = np.random.default_rng(4)
     h = rng.standard_normal((N, H)).astype(np.float32)
     w = rng.standard_normal((H, 4 * H)).astype(np.float32)
     out = np.empty((N, 4 * H), np.float32)
-    wT, hT, outT = np.ascontiguousarray(w.T), np.ascontiguousarray(h.T), np.empty((4 * H, N),
-                                                                                 np.float32)
+    out_nb = np.empty((N, 4 * H), np.float32)
+    numba_gemm.matmul(h, w, out_nb)                                # compile before timing
     th, tw = torch.tensor(h), torch.tensor(w)
     med = interleaved({"torch_mm": lambda: torch.mm(th, tw),
-                               "numpy_matmul": lambda: np.matmul(h, w, out=out),
-                               "numpy_matmul_unit_major": lambda: np.matmul(wT, hT, out=outT)},
-                              repeats * 20)
+                       "numpy_matmul": lambda: np.matmul(h, w, out=out),
+                       "numba_gemm": lambda: numba_gemm.matmul(h, w, out_nb)},
+                      repeats * 20)
     flop = 2.0 * N * H * 4 * H
     return dict(shape=dict(M=N, K=H, N=4 * H), gflops={k: flop / v / 1e9 for k, v in med.items()})
 

@@ -594,3 +594,26 @@ def test_gpu_triton_persistent_lstm_on_cupy():
     got = tp.lstm_sequence_forward_persistent(*(cp.asarray(a) for a in (x, h0, c0, *params)))
     for w, g in zip(want[:3], got[:3]):
         np.testing.assert_allclose(cp.asnumpy(g), w, rtol=1e-4, atol=1e-5)
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_numba_lstm_batch_blocks_match_reference(dtype, tol):
+    """The fused LSTM sequence runs the batch in blocks of RB rows, one block per
+    thread: N = 2·RB + 1 gives full blocks and a ragged one, H = 6 a ragged k
+    loop (4H = 24 columns, K = 6), and the lengths padded rows in every block."""
+    nb = rc.backend_module("numba")
+    rng = np.random.default_rng(11)
+    N, T, I, H = 2 * nb.RB + 1, 5, 3, 6
+    params = tuple(rand(rng, s, dtype) for s in ((4 * H, I), (4 * H, H), (4 * H,), (4 * H,)))
+    x, h0, c0 = rand(rng, (T, N, I), dtype), rand(rng, (N, H), dtype), rand(rng, (N, H), dtype)
+    d_out, d_hn, d_cn = (rand(rng, s, dtype) for s in ((T, N, H), (N, H), (N, H)))
+    lengths = rng.integers(0, T + 1, size=N)
+    lengths[0] = T
+    got = {}
+    for backend in ("reference", "numba"):
+        with dispatch.use(backend):
+            fwd = run_forward("lstm", x, h0, c0, params, lengths)
+            got[backend] = fwd[:3] + run_backward("lstm", fwd[3], d_out, d_hn, d_cn)
+    for want, have in zip(got["reference"], got["numba"]):
+        np.testing.assert_allclose(have, want, rtol=tol, atol=tol)
