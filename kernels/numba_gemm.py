@@ -108,3 +108,58 @@ def matmul(a, b, out):
     out[:] = 0
     for j0 in range(0, N, 512):                      # C's 4 rows x 512 columns stay in L1
         gemm_acc(a, b, out, 0, M, j0, min(j0 + 512, N))
+
+
+@njit(inline="always", fastmath=_FM, boundscheck=False, error_model="numpy")
+def gemm_acc_windows(a, src, src_off, dst, dst_off, i0, i1, j0, j1):
+    """The same micro-kernel with B's and C's rows given as windows of flat arrays:
+
+        dst[dst_off[i] + j] += Σ_k a[i, k] · src[src_off[k] + j]    (i0 ≤ i < i1, j0 ≤ j < j1)
+
+    Row k of B is ``src[src_off[k]:]``, so rows may overlap: with src a
+    zero-padded image and src_off[k] the start of channel c shifted by tap
+    (dy, dx), B is the im2col matrix without ever being written out (an
+    implicit GEMM; see kernels/masked_conv/numba_cpu.py).  The four C rows of
+    a block must not overlap each other."""
+    K = a.shape[1]
+    N = j1 - j0
+    K4 = K - K % 4
+    i = i0
+    while i + 4 <= i1:
+        d0, d1, d2, d3 = dst_off[i] + j0, dst_off[i + 1] + j0, dst_off[i + 2] + j0, dst_off[i + 3] + j0
+        c0, c1, c2, c3 = dst[d0:d0 + N], dst[d1:d1 + N], dst[d2:d2 + N], dst[d3:d3 + N]
+        for k in range(0, K4, 4):
+            s0, s1 = src_off[k] + j0, src_off[k + 1] + j0
+            s2, s3 = src_off[k + 2] + j0, src_off[k + 3] + j0
+            b0, b1, b2, b3 = src[s0:s0 + N], src[s1:s1 + N], src[s2:s2 + N], src[s3:s3 + N]
+            a00, a01, a02, a03 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
+            a10, a11, a12, a13 = a[i + 1, k], a[i + 1, k + 1], a[i + 1, k + 2], a[i + 1, k + 3]
+            a20, a21, a22, a23 = a[i + 2, k], a[i + 2, k + 1], a[i + 2, k + 2], a[i + 2, k + 3]
+            a30, a31, a32, a33 = a[i + 3, k], a[i + 3, k + 1], a[i + 3, k + 2], a[i + 3, k + 3]
+            for j in range(N):
+                x0, x1, x2, x3 = b0[j], b1[j], b2[j], b3[j]
+                c0[j] += a00 * x0 + a01 * x1 + a02 * x2 + a03 * x3
+                c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
+                c2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
+                c3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
+        for k in range(K4, K):
+            s = src_off[k] + j0
+            bk = src[s:s + N]
+            a0, a1, a2, a3 = a[i, k], a[i + 1, k], a[i + 2, k], a[i + 3, k]
+            for j in range(N):
+                x = bk[j]
+                c0[j] += a0 * x
+                c1[j] += a1 * x
+                c2[j] += a2 * x
+                c3[j] += a3 * x
+        i += 4
+    while i < i1:
+        d = dst_off[i] + j0
+        ci = dst[d:d + N]
+        for k in range(K):
+            s = src_off[k] + j0
+            bk = src[s:s + N]
+            aik = a[i, k]
+            for j in range(N):
+                ci[j] += aik * bk[j]
+        i += 1
