@@ -52,24 +52,3 @@ def test_gemm_acc_touches_only_its_block():
     want[3:9, 2:11] += a[3:9] @ b[:, 2:11]
     acc(a, b, c, 3, 9, 2, 11)
     np.testing.assert_allclose(c, want, rtol=1e-13, atol=1e-13)
-
-
-def test_gemm_acc_windows_reads_overlapping_windows():
-    """B's rows as overlapping windows of one flat array (the implicit GEMM of the
-    masked convolution): the result equals the explicit matrix product."""
-    from numba import njit
-
-    acc = njit(lambda a, s, so, d, do, i0, i1, j0, j1:
-               G.gemm_acc_windows(a, s, so, d, do, i0, i1, j0, j1))
-    rng = np.random.default_rng(2)
-    M, K, N = 7, 9, 21
-    src = rng.standard_normal(60)
-    src_off = np.array([0, 3, 1, 10, 2, 30, 5, 7, 38])         # overlapping windows
-    dst_off = np.arange(M) * (N + 2)                             # C rows with gaps
-    a = rng.standard_normal((M, K))
-    dst = np.zeros(M * (N + 2))
-    acc(a, src, src_off, dst, dst_off, 0, M, 0, N)
-    b = np.stack([src[o:o + N] for o in src_off])                # the explicit B
-    got = np.stack([dst[o:o + N] for o in dst_off])
-    np.testing.assert_allclose(got, a @ b, rtol=1e-13, atol=1e-13)
-    assert not dst.reshape(M, N + 2)[:, N:].any()                # gaps untouched
