@@ -33,11 +33,11 @@ unit-stride loop that LLVM vectorizes (16 floats per zmm register).  The four
 C rows (4·N floats) stay in L1 across the k loop; B streams from L2.  Leftover
 rows (R mod 4) and steps (K mod 4) run a one-row / one-step version.
 
-Every index below starts at 0 and counts up: with loops like ``range(a, b)``
-on a slice's *outside* index Numba cannot prove the index non-negative, keeps
-its negative-index wraparound code, and the loop stops vectorizing (measured
-2.6x slower on the LSTM's activations).  So kernels take slices first and
-index them from 0.
+Every vectorized inner loop runs ``for j in range(N)`` over 1-D row slices
+taken beforehand (``c[i, j0:j1]``, ``b[k, j0:j1]``): with an index such as
+``c[i, j0 + j]`` Numba cannot prove it non-negative, keeps its negative-index
+wraparound code, and the loop stops vectorizing (measured 2.6x slower on the
+LSTM's activations).
 
 ``fastmath={"contract"}`` lets LLVM fuse a·b + c into one FMA (one rounding
 instead of two); it allows nothing else (no reassociation, NaNs kept), so the
