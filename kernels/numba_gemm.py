@@ -42,10 +42,47 @@ LSTM's activations).
 ``fastmath={"contract"}`` lets LLVM fuse a·b + c into one FMA (one rounding
 instead of two); it allows nothing else (no reassociation, NaNs kept), so the
 sum over k runs in the same order as the plain loop.
+
+Fastmath flags and ``inline="always"``: Numba inlines such a function into its
+caller at the level of Numba's IR, before LLVM sees it, so the callee's own
+``fastmath`` flags are gone; only the caller's count.  Every driver that
+inlines a kernel of this file therefore declares the flags itself (the
+dot-product kernel below ran at 11 GFLOP/s instead of 150-190 when its driver
+forgot ``reassoc``: its k loop was not vectorized).
+
+Second form: C = A·Bᵀ with both operands K-contiguous (dot products)
+-----------------------------------------------------------------------
+When row i of A and row j of Bᵀ are both contiguous over k, C[i, j] is a dot
+product, and a 4 x 4 block of C is 16 running sums over one k loop:
+
+    for k:  x_q = Bᵀ[j+q, k], y_r = A[i+r, k]     8 loads
+            s_rq += y_r · x_q                      16 multiply-adds
+
+With ``reassoc`` LLVM vectorizes that k loop: each s_rq becomes a register of
+16 partial sums (added together once, after the loop), so the 16 sums live in
+registers for the whole K and C is written once.  8 loads per 16 FMAs, no
+stores in the loop: measured 150-190 GFLOP/s on one thread for
+(1600, 512-1024) x (512-1024, 64), against OpenBLAS's ~105.  The price of
+``reassoc`` is a different (but fixed) summation order: results are
+reproducible run to run, and differ from a sequential sum by rounding only.
+
+Large products and threads
+--------------------------
+``matmul_par`` (outer-product form) and ``matmul_abt_par`` (dot-product form)
+cut C into tiles that threads (``prange``) compute independently; each tile
+is written by one thread with a fixed order of operations, so the result does
+not depend on the thread count.  The Numba LSTM uses them for its products
+over all T·N rows instead of NumPy's BLAS: a BLAS call leaves OpenBLAS's own
+worker thread spinning (by default for about 2^28 cycles) on a core that
+Numba's next parallel region needs.  Measured on a 2-core machine: the LSTM
+backward took 26 ms with BLAS for its weight gradients, 12 ms when nothing
+spun (OMP_WAIT_POLICY=passive and OPENBLAS_THREAD_TIMEOUT=4).  Keeping every
+product in one thread pool removes the fight without touching the user's
+environment.
 """
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, prange
 
 _FM = {"contract"}
 
@@ -59,14 +96,20 @@ def gemm_acc(a, b, c, i0, i1, j0, j1):
     unit-stride vectors of the inner loop (a 2-D column slice such as
     ``b[:, j0:j1]`` would have rows of unknown stride, which LLVM does not
     vectorize: measured 10x slower)."""
-    K = a.shape[1]
+    gemm_acc_k(a, b, c, i0, i1, j0, j1, 0, a.shape[1])
+
+
+@njit(inline="always", fastmath=_FM, boundscheck=False, error_model="numpy")
+def gemm_acc_k(a, b, c, i0, i1, j0, j1, k0, k1):
+    """c[i0:i1, j0:j1] += a[i0:i1, k0:k1] @ b[k0:k1, j0:j1] (same layout rules
+    as ``gemm_acc``; the k range lets a caller walk K in cache-sized blocks)."""
     N = j1 - j0
-    K4 = K - K % 4
+    K4 = k1 - (k1 - k0) % 4
     i = i0
     while i + 4 <= i1:
         c0, c1 = c[i, j0:j1], c[i + 1, j0:j1]
         c2, c3 = c[i + 2, j0:j1], c[i + 3, j0:j1]
-        for k in range(0, K4, 4):
+        for k in range(k0, K4, 4):
             b0, b1 = b[k, j0:j1], b[k + 1, j0:j1]
             b2, b3 = b[k + 2, j0:j1], b[k + 3, j0:j1]
             a00, a01, a02, a03 = a[i, k], a[i, k + 1], a[i, k + 2], a[i, k + 3]
@@ -79,7 +122,7 @@ def gemm_acc(a, b, c, i0, i1, j0, j1):
                 c1[j] += a10 * x0 + a11 * x1 + a12 * x2 + a13 * x3
                 c2[j] += a20 * x0 + a21 * x1 + a22 * x2 + a23 * x3
                 c3[j] += a30 * x0 + a31 * x1 + a32 * x2 + a33 * x3
-        for k in range(K4, K):                       # K mod 4 leftover steps
+        for k in range(K4, k1):                      # leftover steps (range length mod 4)
             bk = b[k, j0:j1]
             a0, a1, a2, a3 = a[i, k], a[i + 1, k], a[i + 2, k], a[i + 3, k]
             for j in range(N):
@@ -91,7 +134,7 @@ def gemm_acc(a, b, c, i0, i1, j0, j1):
         i += 4
     while i < i1:                                    # leftover rows, one at a time
         ci = c[i, j0:j1]
-        for k in range(K):
+        for k in range(k0, k1):
             bk = b[k, j0:j1]
             aik = a[i, k]
             for j in range(N):
@@ -99,7 +142,129 @@ def gemm_acc(a, b, c, i0, i1, j0, j1):
         i += 1
 
 
-@njit(cache=True, error_model="numpy")
+# The dot-product form needs reassociation: the k loop's sums are split into
+# SIMD lanes.  nsz (ignore the sign of zero) comes with it in LLVM's rules.
+_FM_DOT = {"contract", "reassoc", "nsz"}
+
+
+@njit(inline="always", fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
+def gemm_abt(a, bt, c, i0, i1, j0, j1):
+    """c[i0:i1, j0:j1] = a[i0:i1] @ bt[j0:j1]ᵀ (overwrites; dot-product form).
+
+    a (M, K) and bt (N, K) must be C-contiguous, so that a[i] and bt[j] are
+    the unit-stride vectors of the k loop.  4 x 4 blocks of C; leftover
+    columns (4 rows x 1) and rows (1 x 1) use the same loop with fewer sums."""
+    K = a.shape[1]
+    zero = c.dtype.type(0)
+    i = i0
+    while i + 4 <= i1:
+        a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+        j = j0
+        while j + 4 <= j1:
+            b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
+            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+            s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+            for k in range(K):                       # C[i+r, j+q] = Σ_k A[i+r, k]·Bᵀ[j+q, k]
+                x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
+                y = a0[k]
+                s00 += y * x0
+                s01 += y * x1
+                s02 += y * x2
+                s03 += y * x3
+                y = a1[k]
+                s10 += y * x0
+                s11 += y * x1
+                s12 += y * x2
+                s13 += y * x3
+                y = a2[k]
+                s20 += y * x0
+                s21 += y * x1
+                s22 += y * x2
+                s23 += y * x3
+                y = a3[k]
+                s30 += y * x0
+                s31 += y * x1
+                s32 += y * x2
+                s33 += y * x3
+            c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s00, s01, s02, s03
+            c[i + 1, j], c[i + 1, j + 1], c[i + 1, j + 2], c[i + 1, j + 3] = s10, s11, s12, s13
+            c[i + 2, j], c[i + 2, j + 1], c[i + 2, j + 2], c[i + 2, j + 3] = s20, s21, s22, s23
+            c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
+            j += 4
+        while j < j1:                                # leftover columns
+            b0 = bt[j]
+            s0 = s1 = s2 = s3 = zero
+            for k in range(K):
+                x = b0[k]
+                s0 += a0[k] * x
+                s1 += a1[k] * x
+                s2 += a2[k] * x
+                s3 += a3[k] * x
+            c[i, j], c[i + 1, j], c[i + 2, j], c[i + 3, j] = s0, s1, s2, s3
+            j += 1
+        i += 4
+    while i < i1:                                    # leftover rows
+        ai = a[i]
+        for j in range(j0, j1):
+            bj = bt[j]
+            s = zero
+            for k in range(K):
+                s += ai[k] * bj[k]
+            c[i, j] = s
+        i += 1
+
+
+@njit(cache=True, fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
+def gemm_abt_call(a, bt, c, i0, i1, j0, j1):
+    """``gemm_abt`` as a function of its own (not inlined), so it keeps its
+    fastmath flags inside a caller that has other ones: the LSTM sequence
+    kernels call it from their time loop and keep their exp/σ/tanh code free
+    of reassociation (its Cody–Waite range reduction relies on the order of
+    its subtractions)."""
+    gemm_abt(a, bt, c, i0, i1, j0, j1)
+
+
+# Tile sizes, measured on (1600, 64-1024) x (64-1024, 64-1024) products:
+# outer-product form: 32 rows x 512 columns of C, K in blocks of 256 (the B
+# panel, 256 x 512 floats, stays in L2 while the tile's rows pass over it);
+# dot-product form: 32 x 64 blocks of C (their A and Bᵀ rows stay in L2).
+_MB, _NB, _KB = 32, 512, 256
+_MB_DOT, _NB_DOT = 32, 64
+
+
+@njit(parallel=True, cache=True, fastmath=_FM, boundscheck=False, error_model="numpy")
+def matmul_par(a, b, out):
+    """out (M, N) = a (M, K) @ b (K, N): outer-product form on threads.
+    a any strides (a transposed view is fine); b, out C-contiguous."""
+    M, N = out.shape
+    K = a.shape[1]
+    nm = (M + _MB - 1) // _MB
+    nn = (N + _NB - 1) // _NB
+    for t in prange(nm * nn):                        # one tile of C per iteration
+        i0 = (t // nn) * _MB
+        i1 = min(i0 + _MB, M)
+        j0 = (t % nn) * _NB
+        j1 = min(j0 + _NB, N)
+        for i in range(i0, i1):
+            out[i, j0:j1] = 0
+        for k0 in range(0, K, _KB):
+            gemm_acc_k(a, b, out, i0, i1, j0, j1, k0, min(k0 + _KB, K))
+
+
+@njit(parallel=True, cache=True, fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
+def matmul_abt_par(a, bt, out):
+    """out (M, N) = a (M, K) @ bt (N, K)ᵀ: dot-product form on threads.
+    a, bt, out C-contiguous."""
+    M, N = out.shape
+    nm = (M + _MB_DOT - 1) // _MB_DOT
+    nn = (N + _NB_DOT - 1) // _NB_DOT
+    for t in prange(nm * nn):
+        i0 = (t // nn) * _MB_DOT
+        j0 = (t % nn) * _NB_DOT
+        gemm_abt(a, bt, out, i0, min(i0 + _MB_DOT, M), j0, min(j0 + _NB_DOT, N))
+
+
+@njit(cache=True, fastmath=_FM, error_model="numpy")
 def matmul(a, b, out):
     """out (M, N) = a (M, K) @ b (K, N), one thread, 512 columns at a time
     (the tests and ``benchmarks/bench_rnn_kernels.py`` call it; the kernels

@@ -100,7 +100,6 @@ def _grad_weight_kernel(x_ptr, gy_ptr, dw_ptr, n_pix, C_IN, C_OUT, H, W,
     c_idx = pid_c * BLOCK_C + tl.arange(0, BLOCK_C)
     o_idx = pid_o * BLOCK_O + tl.arange(0, BLOCK_O)
     acc = tl.zeros((BLOCK_C, BLOCK_O), dtype=dw_ptr.dtype.element_ty)
-    hw = H * W
     for m0 in range(0, n_pix, BLOCK_M):
         m_idx = m0 + tl.arange(0, BLOCK_M)
         a = _shifted_tile(x_ptr, m_idx, c_idx, n_pix, C_IN, H, W, dy, dx)       # (BM, BC)

@@ -38,12 +38,12 @@ Arithmetic is in the arrays' dtype.
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-from ..numba_gemm import gemm_acc
+from ..numba_gemm import gemm_abt_call, matmul_abt_par, matmul_par
 from .numba_exp import sigmoid, tanh
-from .reference import weight_gradients
 
 
 # Every kernel below works on ONE row n (1-D views of length H, 3H or 4H) and
@@ -150,11 +150,11 @@ def _lstm_backward_ser(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
 # LSTM sequence: the recurrent GEMM and the cell fused, batch blocks on threads
 # ----------------------------------------------------------------------------
 # Rows of the batch never interact: sequence n's h_t depends only on its own
-# h_{t-1}.  So the batch is cut into blocks of RB rows and each block runs the
+# h_{t-1}.  So the batch is cut into blocks of rb rows and each block runs the
 # WHOLE time loop by itself, on its own thread (prange over blocks), with no
 # synchronisation between timesteps.  Per step and block:
 #
-#     hh[rows] = h_t[rows] W_hhᵀ          gemm_acc (kernels/numba_gemm.py)
+#     hh[rows] = h_t[rows] W_hhᵀ          gemm_abt_call (kernels/numba_gemm.py)
 #     act, c_{t+1}, h_{t+1} = cell(xg_t + hh)   _lstm_forward_row, per row
 #
 # and backward, per step and block (t = T−1 … 0):
@@ -162,49 +162,69 @@ def _lstm_backward_ser(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
 #     dG_t[rows], dc = cell_backward(rec + d_out_t, dc)   _lstm_backward_row
 #     rec[rows] = dG_t[rows] W_hh          ∂L/∂h_t through the gates
 #
-# The hh rows (RB × 4H) and the block's state stay in L1/L2 between the GEMM
-# and the cell.  The products that cover all T·N rows at once (the input
-# projection x W_ihᵀ up front, and dW_ih, dW_hh, dx at the end) stay single
-# BLAS calls.
-RB = 4
+# The recurrent products are the dot-product form of numba_gemm.py: rows of h_t
+# and of W_hh are both contiguous over H (forward), rows of dG_t and of W_hhᵀ
+# over 4H (backward; W_hhᵀ is copied once per call).  On these per-step shapes
+# (16 rows, K = 128-1024) it ran 135-195 GFLOP/s on one thread against
+# 90-110 for the outer-product micro-kernel.  gemm_abt_call is a separate
+# compiled function, so the fastmath flags it needs (reassociation) stay out
+# of the cell code here.
+#
+# Block shape.  Every step reads all of W_hh (4H·H values: 1 MB in float32 at
+# H = 256, as big as a core's L2 here), once per 4-row group of the block.  The
+# product is taken in panels of jb rows of W_hh (about 128 KB), and all of the
+# block's 4-row groups pass over a panel while it sits in L2.  Blocks are as
+# big as the thread count allows (rb = N/threads, a multiple of 4), so W_hh
+# comes from L3/memory once per step and thread.
+PANEL_BYTES = 128 * 1024
+RB_MIN = 4
+
+
+def _blocking(N, K, itemsize):
+    """(rb, jb): batch rows per block (one block per thread) and rows of the
+    K-contiguous operand per panel."""
+    threads = max(1, numba.get_num_threads())
+    rb = -(-N // threads)                               # ceil(N / threads)
+    rb = max(RB_MIN, -(-rb // 4) * 4)                   # a multiple of the 4-row micro-kernel
+    jb = max(4, (PANEL_BYTES // (K * itemsize)) // 4 * 4)
+    return rb, jb
 
 
 @njit(inline="always", error_model="numpy")
-def _lstm_forward_block(xg, w_hhT, hs, cs, acts, valid, hh, n0, n1):
+def _lstm_forward_block(xg, w_hh, hs, cs, acts, valid, hh, n0, n1, jb):
     G = xg.shape[2]
     for t in range(xg.shape[0]):
-        for n in range(n0, n1):
-            hh[n] = 0.0
-        gemm_acc(hs[t], w_hhT, hh, n0, n1, 0, G)          # hh = h_t W_hhᵀ (block rows)
+        for j0 in range(0, G, jb):                         # hh = h_t W_hhᵀ, panel by panel
+            gemm_abt_call(hs[t], w_hh, hh, n0, n1, j0, min(j0 + jb, G))
         for n in range(n0, n1):
             _lstm_forward_row(xg[t, n], hh[n], hs[t, n], cs[t, n], valid[t, n], acts[t, n],
                               hs[t + 1, n], cs[t + 1, n])
 
 
 @njit(inline="always", error_model="numpy")
-def _lstm_backward_block(d_out, acts, cs, valid, w_hh, rec, skip, dc, dG, n0, n1):
-    H = w_hh.shape[1]
+def _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, n0, n1, jb):
+    H = w_hhT.shape[0]
     for t in range(acts.shape[0] - 1, -1, -1):
         for n in range(n0, n1):
             _lstm_backward_row(rec[n], skip[n], d_out[t, n], dc[n], acts[t, n], cs[t, n],
                                cs[t + 1, n], valid[t, n], dG[t, n])
-            rec[n] = 0.0
-        gemm_acc(dG[t], w_hh, rec, n0, n1, 0, H)          # rec = dG_t W_hh (block rows)
+        for j0 in range(0, H, jb):                         # rec = dG_t W_hh, panel by panel
+            gemm_abt_call(dG[t], w_hhT, rec, n0, n1, j0, min(j0 + jb, H))
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lstm_forward_seq(xg, w_hhT, hs, cs, acts, valid, hh):
+def _lstm_forward_seq(xg, w_hh, hs, cs, acts, valid, hh, rb, jb):
     N = hs.shape[1]
-    for b in prange((N + RB - 1) // RB):
-        _lstm_forward_block(xg, w_hhT, hs, cs, acts, valid, hh, b * RB, min(b * RB + RB, N))
+    for b in prange((N + rb - 1) // rb):
+        _lstm_forward_block(xg, w_hh, hs, cs, acts, valid, hh, b * rb, min(b * rb + rb, N), jb)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lstm_backward_seq(d_out, acts, cs, valid, w_hh, rec, skip, dc, dG):
+def _lstm_backward_seq(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, rb, jb):
     N = cs.shape[1]
-    for b in prange((N + RB - 1) // RB):
-        _lstm_backward_block(d_out, acts, cs, valid, w_hh, rec, skip, dc, dG, b * RB,
-                             min(b * RB + RB, N))
+    for b in prange((N + rb - 1) // rb):
+        _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, b * rb,
+                             min(b * rb + rb, N), jb)
 
 
 # ----------------------------------------------------------------------------
@@ -380,14 +400,54 @@ def _valid(lengths, T, N):
     return (np.arange(T)[:, None] < np.asarray(lengths)[None, :]).astype(np.uint8)
 
 
+# The products over all T·N rows run in Numba's thread pool too (numba_gemm's
+# matmul_abt_par / matmul_par), not in NumPy's BLAS: OpenBLAS's worker thread
+# keeps spinning after a call, on the core that the next Numba parallel region
+# needs (measured on 2 cores: the LSTM backward took 26 ms with BLAS weight
+# gradients, 12 ms without the spinning).
+
 def _projection(x, w_ih, biases):
-    """x W_ihᵀ + Σ b for all T·N rows: one GEMM (+ one bias pass)."""
+    """x W_ihᵀ + Σ b for all T·N rows: one GEMM (+ one bias pass).
+    Rows of x and of W_ih are contiguous over I: the dot-product form."""
     T, N, I = x.shape
-    xg = np.dot(_c(x).reshape(T * N, I), w_ih.T)
+    G = w_ih.shape[0]
+    xg = np.empty((T * N, G), dtype=x.dtype)
+    matmul_abt_par(_c(x).reshape(T * N, I), _c(w_ih), xg)
     for b in biases:
         if b is not None:
             xg += b
-    return xg.reshape(T, N, w_ih.shape[0])
+    return xg.reshape(T, N, G)
+
+
+def _weight_gradients(x, hs_prev, dGi, dGh, w_ih, w_hh, cache):
+    """dx = dGi W_ih, dW_ih = dGiᵀ X, dW_hh = dGhᵀ H_prev, db = Σ_rows dG.
+
+    dx is the dot-product form (rows of dGi and of W_ihᵀ are contiguous over
+    the 4H gates; W_ihᵀ is a small copy).  The weight gradients are the
+    outer-product form with a = dGᵀ, a transposed view.  For the LSTM
+    (dGi is dGh) both are one product: dGᵀ [X | H_prev] = [dW_ih | dW_hh]."""
+    T, N, I = x.shape
+    H = w_hh.shape[1]
+    G = w_ih.shape[0]
+    dGi2 = dGi.reshape(T * N, G)
+    dGh2 = dGh.reshape(T * N, w_hh.shape[0])
+    dx = np.empty((T * N, I), dtype=dGi.dtype)
+    matmul_abt_par(dGi2, _c(w_ih.T), dx)
+    x2, h2 = x.reshape(T * N, I), hs_prev.reshape(T * N, H)
+    if dGi is dGh:
+        xh = np.empty((T * N, I + H), dtype=dGi.dtype)
+        xh[:, :I], xh[:, I:] = x2, h2
+        dw = np.empty((G, I + H), dtype=dGi.dtype)
+        matmul_par(dGi2.T, xh, dw)
+        dw_ih, dw_hh = dw[:, :I].copy(), dw[:, I:].copy()
+    else:
+        dw_ih = np.empty((G, I), dtype=dGi.dtype)
+        dw_hh = np.empty((w_hh.shape[0], H), dtype=dGi.dtype)
+        matmul_par(dGi2.T, _c(x2), dw_ih)
+        matmul_par(dGh2.T, _c(h2), dw_hh)
+    db_ih = dGi2.sum(axis=0) if cache["has_b_ih"] else None
+    db_hh = dGh2.sum(axis=0) if cache["has_b_hh"] else None
+    return dx.reshape(T, N, I), dw_ih, dw_hh, db_ih, db_hh
 
 
 def _masked_out(hs, valid):
@@ -408,7 +468,8 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     hs[0], cs[0] = h0, c0
     valid = _valid(lengths, T, N)
     hh = np.empty((N, 4 * H), dtype=dt)                 # recurrent pre-activations, per step
-    _lstm_forward_seq(xg, _c(w_hh.T), hs, cs, acts, valid, hh)
+    rb, jb = _blocking(N, H, dt.itemsize)
+    _lstm_forward_seq(xg, _c(w_hh), hs, cs, acts, valid, hh, rb, jb)
     cache = dict(kind="lstm", x=x, w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None,
                  has_b_hh=b_hh is not None, acts=acts, hs=hs, cs=cs, valid=valid)
     return _masked_out(hs, valid), hs[T].copy(), cs[T].copy(), cache
@@ -421,8 +482,9 @@ def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
     skip = np.zeros_like(hs[0]) if d_hn is None else np.array(d_hn, order="C")
     dc = np.zeros_like(cs[0]) if d_cn is None else np.array(d_cn, order="C")
     dG = np.empty((T, N, G), dtype=acts.dtype)
-    _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"]), rec, skip, dc, dG)
-    dx, dw_ih, dw_hh, db_ih, db_hh = weight_gradients(cache["x"], hs[:-1], dG, dG,
+    rb, jb = _blocking(N, G, acts.dtype.itemsize)
+    _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"].T), rec, skip, dc, dG, rb, jb)
+    dx, dw_ih, dw_hh, db_ih, db_hh = _weight_gradients(cache["x"], hs[:-1], dG, dG,
                                                       cache["w_ih"], cache["w_hh"], cache)
     return dx, rec + skip, dc, dw_ih, dw_hh, db_ih, db_hh
 
@@ -454,6 +516,6 @@ def gru_sequence_backward(cache, d_out, d_hn):
     dGh = np.empty((T, N, G), dtype=saved.dtype)
     _gru_backward_loop(_c(d_out), saved, hs, valid, _c(cache["w_hh"]), rec, skip, dGi, dGh,
                        _parallel(N, hs.shape[2]))
-    dx, dw_ih, dw_hh, db_ih, db_hh = weight_gradients(cache["x"], hs[:-1], dGi, dGh,
+    dx, dw_ih, dw_hh, db_ih, db_hh = _weight_gradients(cache["x"], hs[:-1], dGi, dGh,
                                                       cache["w_ih"], cache["w_hh"], cache)
     return dx, rec + skip, dw_ih, dw_hh, db_ih, db_hh

@@ -18,8 +18,6 @@ results may differ from the float32 reference by an ulp.
 Arrays arrive validated and C-contiguous (see ``__init__``); kernels see
 them flat.
 """
-import math
-
 import numpy as np
 from numba import njit, prange
 

@@ -598,13 +598,18 @@ def test_gpu_triton_persistent_lstm_on_cupy():
 
 @needs_numba
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-def test_numba_lstm_batch_blocks_match_reference(dtype, tol):
-    """The fused LSTM sequence runs the batch in blocks of RB rows, one block per
-    thread: N = 2·RB + 1 gives full blocks and a ragged one, H = 6 a ragged k
-    loop (4H = 24 columns, K = 6), and the lengths padded rows in every block."""
+@pytest.mark.parametrize("rb, jb", [(4, 4), (8, 12), (12, 100)])
+def test_numba_lstm_batch_blocks_match_reference(dtype, tol, rb, jb, monkeypatch):
+    """The fused LSTM sequence runs the batch in blocks of rb rows, one block per
+    thread, and each recurrent product in panels of jb rows of W_hh (or W_hhᵀ).
+    The blocking is forced here (it normally follows the thread count):
+    N = 2·rb + 1 gives full blocks and a ragged one, H = 6 ragged panels and
+    a ragged 4x4 micro-kernel (4H = 24, K = 6), and the lengths padded rows in
+    every block."""
     nb = rc.backend_module("numba")
+    monkeypatch.setattr(nb, "_blocking", lambda N, K, itemsize: (rb, jb))
     rng = np.random.default_rng(11)
-    N, T, I, H = 2 * nb.RB + 1, 5, 3, 6
+    N, T, I, H = 2 * rb + 1, 5, 3, 6
     params = tuple(rand(rng, s, dtype) for s in ((4 * H, I), (4 * H, H), (4 * H,), (4 * H,)))
     x, h0, c0 = rand(rng, (T, N, I), dtype), rand(rng, (N, H), dtype), rand(rng, (N, H), dtype)
     d_out, d_hn, d_cn = (rand(rng, s, dtype) for s in ((T, N, H), (N, H), (N, H)))
@@ -617,3 +622,25 @@ def test_numba_lstm_batch_blocks_match_reference(dtype, tol):
             got[backend] = fwd[:3] + run_backward("lstm", fwd[3], d_out, d_hn, d_cn)
     for want, have in zip(got["reference"], got["numba"]):
         np.testing.assert_allclose(have, want, rtol=tol, atol=tol)
+
+
+@needs_numba
+def test_numba_lstm_blocking_follows_threads():
+    """One block per thread, a multiple of 4 rows, never fewer than 4; panels of
+    at most PANEL_BYTES."""
+    import numba
+    nb = rc.backend_module("numba")
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        assert nb._blocking(32, 256, 4)[0] == 32
+        if numba.config.NUMBA_NUM_THREADS >= 2:
+            numba.set_num_threads(2)
+            assert nb._blocking(32, 256, 4)[0] == 16
+            assert nb._blocking(30, 256, 4)[0] == 16
+            assert nb._blocking(3, 256, 4)[0] == 4
+    finally:
+        numba.set_num_threads(old)
+    rb, jb = nb._blocking(32, 256, 4)
+    assert jb % 4 == 0 and jb * 256 * 4 <= nb.PANEL_BYTES
+    assert nb._blocking(32, 10 ** 6, 8)[1] == 4
