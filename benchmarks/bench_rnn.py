@@ -7,8 +7,9 @@ backward from a fixed output gradient (into the input and all four
 parameters).  scratchnet runs with its default CPU kernel backend (Numba) and
 with the NumPy reference backend; torch with its own CPU kernels.
 
-Timing: the implementations run interleaved (A B C A B C ...), the median of
-each is taken, and ratios are torch_time / our_time (> 1: scratchnet faster).
+Timing: each scratchnet backend runs interleaved with torch (torch, ours,
+torch, ours, ...), one pair at a time, the median of each is taken, and
+ratios are torch_time / our_time from the same pair (> 1: scratchnet faster).
 Threads are matched: torch.set_num_threads(n), Numba's n threads, and the
 NumPy BLAS (OpenBLAS) limited to n through threadpoolctl when it is installed.
 Results: benchmarks/results/rnn_cpu.json (+ .png); --quick writes
@@ -61,19 +62,26 @@ def _case(kind, N, T, I, H, reps, backends):
                 out.backward(gs)
         return step
 
-    fns = {"torch": torch_step}
-    for b in backends:
-        fns[f"scratchnet_{b}"] = ours_step(b)
     # one correctness check before timing: same gradient for the input
     torch_step()
     ours_step(backends[0])()
     err = float(np.abs(xs.grad.numpy() - xt.grad.numpy()).max())
-    med = interleaved(fns, reps)
+    # Each backend is timed in a pair with torch (torch, ours, torch, ours, ...),
+    # not all three in one round: the reference backend's BLAS calls leave
+    # OpenBLAS's worker thread spinning for a while after they return, and in a
+    # three-way round that spinning lands in the next contender's timing (on 2
+    # cores it doubled both torch's and the Numba backend's times).
+    ms, torch_ms = {}, {}
+    for b in backends:
+        med = interleaved({"torch": torch_step, f"scratchnet_{b}": ours_step(b)}, reps)
+        torch_ms[b] = 1e3 * med["torch"]
+        ms[f"scratchnet_{b}"] = 1e3 * med[f"scratchnet_{b}"]
     row = {"name": f"{kind} N={N} T={T} H={H}", "kind": kind, "N": N, "T": T, "input": I, "hidden": H,
            "max_abs_dx_diff_vs_torch": err,
-           "ms": {k: 1e3 * v for k, v in med.items()}}
+           "ms": {"torch": torch_ms[backends[0]], **ms},
+           "torch_ms_in_each_pair": torch_ms}
     for b in backends:
-        row[f"ratio_{b}"] = med["torch"] / med[f"scratchnet_{b}"]
+        row[f"ratio_{b}"] = torch_ms[b] / ms[f"scratchnet_{b}"]
     return row
 
 
@@ -136,7 +144,8 @@ def run(quick: bool = False, threads: int | None = None) -> dict:
         "machine": platform.platform(), "cpu_count": os.cpu_count(),
         "load_average_1_5_15min": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "note": "ratio = torch median / scratchnet median (> 1: scratchnet faster); "
-                "forward + backward of one layer; timings interleaved",
+                "forward + backward of one layer; each backend timed interleaved with torch, "
+                "one pair at a time",
         "cases": rows,
         "small_cases": small,
     }

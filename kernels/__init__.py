@@ -12,9 +12,12 @@ reader can compare them line by line:
     <path>/numba_cuda.py    Numba CUDA
     <path>/triton_kernel.py Triton
 
-``dispatch`` picks the implementation (see ``use``).
+``dispatch`` picks the implementation (see ``use``).  Shared pieces:
+``numba_gemm.py`` (matrix products written in Numba) and ``workspace.py``
+(large CPU buffers reused across calls; ``empty_cache()`` releases them).
 """
 from .dispatch import BACKENDS, available, available_backends, current, select, use, why_unavailable
+from .workspace import empty_cache
 
-__all__ = ["BACKENDS", "available", "available_backends", "current", "select", "use",
-           "why_unavailable"]
+__all__ = ["BACKENDS", "available", "available_backends", "current", "empty_cache", "select",
+           "use", "why_unavailable"]

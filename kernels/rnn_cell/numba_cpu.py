@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..numba_gemm import gemm_abt_call, matmul_abt_par, matmul_par
+from ..workspace import empty as _empty
 from .numba_exp import sigmoid, tanh
 
 
@@ -202,14 +203,21 @@ def _lstm_forward_block(xg, w_hh, hs, cs, acts, valid, hh, n0, n1, jb):
 
 
 @njit(inline="always", error_model="numpy")
-def _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, n0, n1, jb):
+def _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, n0, n1, jb):
     H = w_hhT.shape[0]
+    N = cs.shape[1]
+    G = dG.shape[2]
     for t in range(acts.shape[0] - 1, -1, -1):
         for n in range(n0, n1):
             _lstm_backward_row(rec[n], skip[n], d_out[t, n], dc[n], acts[t, n], cs[t, n],
                                cs[t + 1, n], valid[t, n], dG[t, n])
         for j0 in range(0, H, jb):                         # rec = dG_t W_hh, panel by panel
             gemm_abt_call(dG[t], w_hhT, rec, n0, n1, j0, min(j0 + jb, H))
+        m0 = t * N                                         # dGᵀ[:, t·N + n] = dG[t, n, :]
+        for g in range(G):                                 # (for dW in the dot-product form)
+            col = dGT[g, m0 + n0:m0 + n1]
+            for n in range(n1 - n0):
+                col[n] = dG[t, n0 + n, g]
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -220,10 +228,10 @@ def _lstm_forward_seq(xg, w_hh, hs, cs, acts, valid, hh, rb, jb):
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lstm_backward_seq(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, rb, jb):
+def _lstm_backward_seq(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, rb, jb):
     N = cs.shape[1]
     for b in prange((N + rb - 1) // rb):
-        _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, b * rb,
+        _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, b * rb,
                              min(b * rb + rb, N), jb)
 
 
@@ -400,6 +408,10 @@ def _valid(lengths, T, N):
     return (np.arange(T)[:, None] < np.asarray(lengths)[None, :]).astype(np.uint8)
 
 
+# Large arrays come from kernels/workspace.py (``_empty``): buffers reused
+# across calls instead of fresh memory that page-faults in every call (the
+# forward above took ~2000 page faults per call, ~55 % of its time at H = 128).
+#
 # The products over all T·N rows run in Numba's thread pool too (numba_gemm's
 # matmul_abt_par / matmul_par), not in NumPy's BLAS: OpenBLAS's worker thread
 # keeps spinning after a call, on the core that the next Numba parallel region
@@ -411,7 +423,7 @@ def _projection(x, w_ih, biases):
     Rows of x and of W_ih are contiguous over I: the dot-product form."""
     T, N, I = x.shape
     G = w_ih.shape[0]
-    xg = np.empty((T * N, G), dtype=x.dtype)
+    xg = _empty((T * N, G), dtype=x.dtype)
     matmul_abt_par(_c(x).reshape(T * N, I), _c(w_ih), xg)
     for b in biases:
         if b is not None:
@@ -419,7 +431,7 @@ def _projection(x, w_ih, biases):
     return xg.reshape(T, N, G)
 
 
-def _weight_gradients(x, hs_prev, dGi, dGh, w_ih, w_hh, cache):
+def _weight_gradients(x, hs_prev, dGi, dGh, w_ih, w_hh, cache, dGT=None):
     """dx = dGi W_ih, dW_ih = dGiᵀ X, dW_hh = dGhᵀ H_prev, db = Σ_rows dG.
 
     dx is the dot-product form (rows of dGi and of W_ihᵀ are contiguous over
@@ -431,13 +443,21 @@ def _weight_gradients(x, hs_prev, dGi, dGh, w_ih, w_hh, cache):
     G = w_ih.shape[0]
     dGi2 = dGi.reshape(T * N, G)
     dGh2 = dGh.reshape(T * N, w_hh.shape[0])
-    dx = np.empty((T * N, I), dtype=dGi.dtype)
+    dx = _empty((T * N, I), dtype=dGi.dtype)
     matmul_abt_par(dGi2, _c(w_ih.T), dx)
     x2, h2 = x.reshape(T * N, I), hs_prev.reshape(T * N, H)
-    if dGi is dGh:
-        xh = np.empty((T * N, I + H), dtype=dGi.dtype)
+    if dGT is not None:
+        # LSTM, with dGᵀ (4H, T·N) from the sequence kernel: the dot-product form,
+        # dW[g, c] = Σ_m dGᵀ[g, m] · [X | H_prev]ᵀ[c, m], rows contiguous over m.
+        xhT = _empty((I + H, T * N), dGi.dtype)
+        xhT[:I], xhT[I:] = x2.T, h2.T
+        dw = _empty((G, I + H), dGi.dtype)
+        matmul_abt_par(dGT, xhT, dw)
+        dw_ih, dw_hh = dw[:, :I].copy(), dw[:, I:].copy()
+    elif dGi is dGh:
+        xh = _empty((T * N, I + H), dtype=dGi.dtype)
         xh[:, :I], xh[:, I:] = x2, h2
-        dw = np.empty((G, I + H), dtype=dGi.dtype)
+        dw = _empty((G, I + H), dtype=dGi.dtype)
         matmul_par(dGi2.T, xh, dw)
         dw_ih, dw_hh = dw[:, :I].copy(), dw[:, I:].copy()
     else:
@@ -451,7 +471,8 @@ def _weight_gradients(x, hs_prev, dGi, dGh, w_ih, w_hh, cache):
 
 
 def _masked_out(hs, valid):
-    out = hs[1:].copy()
+    out = _empty(hs[1:].shape, hs.dtype)
+    out[...] = hs[1:]
     if not valid.all():
         out *= valid[:, :, None]
     return out
@@ -462,9 +483,9 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     H = h0.shape[1]
     dt = x.dtype
     xg = _projection(x, w_ih, (b_ih, b_hh))             # (T, N, 4H), one BLAS GEMM
-    hs = np.empty((T + 1, N, H), dtype=dt)
-    cs = np.empty((T + 1, N, H), dtype=dt)
-    acts = np.empty((T, N, 4 * H), dtype=dt)
+    hs = _empty((T + 1, N, H), dtype=dt)
+    cs = _empty((T + 1, N, H), dtype=dt)
+    acts = _empty((T, N, 4 * H), dtype=dt)
     hs[0], cs[0] = h0, c0
     valid = _valid(lengths, T, N)
     hh = np.empty((N, 4 * H), dtype=dt)                 # recurrent pre-activations, per step
@@ -481,11 +502,14 @@ def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
     rec = np.zeros_like(hs[0])
     skip = np.zeros_like(hs[0]) if d_hn is None else np.array(d_hn, order="C")
     dc = np.zeros_like(cs[0]) if d_cn is None else np.array(d_cn, order="C")
-    dG = np.empty((T, N, G), dtype=acts.dtype)
+    dG = _empty((T, N, G), dtype=acts.dtype)
+    dGT = _empty((G, T * N), acts.dtype)                 # dG transposed, written alongside
     rb, jb = _blocking(N, G, acts.dtype.itemsize)
-    _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"].T), rec, skip, dc, dG, rb, jb)
+    _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"].T), rec, skip, dc, dG, dGT,
+                       rb, jb)
     dx, dw_ih, dw_hh, db_ih, db_hh = _weight_gradients(cache["x"], hs[:-1], dG, dG,
-                                                      cache["w_ih"], cache["w_hh"], cache)
+                                                      cache["w_ih"], cache["w_hh"], cache,
+                                                      dGT=dGT)
     return dx, rec + skip, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -494,8 +518,8 @@ def gru_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     H = h0.shape[1]
     dt = x.dtype
     xg = _projection(x, w_ih, (b_ih,))
-    hs = np.empty((T + 1, N, H), dtype=dt)
-    saved = np.empty((T, N, 4 * H), dtype=dt)
+    hs = _empty((T + 1, N, H), dtype=dt)
+    saved = _empty((T, N, 4 * H), dtype=dt)
     hs[0] = h0
     valid = _valid(lengths, T, N)
     gh = np.empty((N, 3 * H), dtype=dt)
@@ -512,8 +536,8 @@ def gru_sequence_backward(cache, d_out, d_hn):
     G = cache["w_hh"].shape[0]
     rec = np.zeros_like(hs[0])
     skip = np.zeros_like(hs[0]) if d_hn is None else d_hn.copy()
-    dGi = np.empty((T, N, G), dtype=saved.dtype)
-    dGh = np.empty((T, N, G), dtype=saved.dtype)
+    dGi = _empty((T, N, G), dtype=saved.dtype)
+    dGh = _empty((T, N, G), dtype=saved.dtype)
     _gru_backward_loop(_c(d_out), saved, hs, valid, _c(cache["w_hh"]), rec, skip, dGi, dGh,
                        _parallel(N, hs.shape[2]))
     dx, dw_ih, dw_hh, db_ih, db_hh = _weight_gradients(cache["x"], hs[:-1], dGi, dGh,
