@@ -14,7 +14,7 @@ Same math as ``reference.py`` (read that first).  What Numba adds:
   (``grad_input_and_weight``):
 
       forward:   Y[i] = W_live @ cols_i
-      backward:  dW_live^T += cols_i @ dY[i]^T,   dx[i] = col2im(W_live^T @ dY[i])
+      backward:  dW_live += dY[i] @ cols_i^T,   dx[i] = col2im(W_live^T @ dY[i])
 
 * im2col copies the image once into a zero-bordered scratch, then every tap
   is the same branch-free row copy; col2im is a *gather* per output plane
@@ -22,11 +22,15 @@ Same math as ``reference.py`` (read that first).  What Numba adds:
 
       dx[c, i, j] = sum_t dcols[t*C + c, (i - dy_t, j - dx_t)]
 
-* The GEMMs stay in BLAS (np.matmul with ``out=``), in the orientations that
-  OpenBLAS runs fastest (measured per shape; see ``grad_weight``).  They are
-  nearly all of the time: at batch 32, 16->32 channels, 28x28, float32, 1
-  thread, 5x5 "A" forward + backward takes ~13 ms of which ~10 ms are GEMMs
-  (~100 GFLOP/s with OpenBLAS's AVX2 kernels).  The direct loop nest
+* The GEMMs are nearly all of the time: at batch 32, 16->32 channels, 28x28,
+  float32, 1 thread, 5x5 "A" forward + backward took ~13 ms of which ~10 ms
+  were GEMMs (~100 GFLOP/s with OpenBLAS's AVX2 kernels).  Y[i] and
+  W_live^T @ dY[i] stay in BLAS (np.matmul with ``out=``).  dY[i] @ cols_i^T
+  is a product of two matrices whose rows are both contiguous over the H*W
+  pixels, the dot-product form of ``kernels/numba_gemm.py`` (K = H*W = 784
+  is long, so its vectorised sums run ~1.5x OpenBLAS here): 12.5 -> 11.2 ms
+  for that step.  The large buffers (columns, y, dx) come from
+  ``kernels/workspace.py`` and are reused across calls.  The direct loop nest
   ``direct_forward`` below (~24 GFLOP/s: one load and one store of y per
   multiply-add) stays as a readable comparison (the benchmark times it).
 * Numba runs single-threaded here; threads come from BLAS inside each GEMM.
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..workspace import empty as _empty
 from . import checks, reference
 from .masks import live_taps
 
@@ -118,7 +123,7 @@ class _Columns:
     def __init__(self, fns, c_in, h, w, dtype):
         p = fns["pad"]                                                     # k // 2
         self.fill = fns["im2col"]
-        self.cols = np.empty((len(fns["taps"]), c_in, h, w), dtype=dtype)
+        self.cols = _empty((len(fns["taps"]), c_in, h, w), dtype)
         self.padded = np.zeros((c_in, h + 2 * p, w + 2 * p), dtype=dtype)
         self.matrix = self.cols.reshape(len(fns["taps"]) * c_in, h * w)   # (T*C, H*W) view
 
@@ -126,6 +131,12 @@ class _Columns:
         """cols of one image (C, H, W), as the (T*C, H*W) matrix."""
         self.fill(image, self.padded, self.cols)
         return self.matrix
+
+
+def _dot_rows(a, bt, out):
+    """out = a @ btᵀ for rows of a and bt contiguous over the long axis (numba_gemm)."""
+    from ..numba_gemm import gemm_abt_call
+    gemm_abt_call(a, bt, out, 0, out.shape[0], 0, out.shape[1])
 
 
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
@@ -140,7 +151,7 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     x = np.ascontiguousarray(x)
     cols = _Columns(_compiled(k, mask_type), c_in, h, w, x.dtype)
     w_live = reference.live_weight(weight, mask_type)                    # (O, T*C)
-    y = np.empty((n, c_out, h * w), dtype=x.dtype)
+    y = _empty((n, c_out, h * w), x.dtype)             # reused buffers: see kernels/workspace.py
     for i in range(n):
         np.matmul(w_live, cols.of(x[i]), out=y[i])                       # Y[i] = W_live @ cols_i
     if bias is not None:
@@ -166,17 +177,17 @@ def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
     cols = _Columns(fns, c_in, h, w, x.dtype)
-    dcols = np.empty((T, c_in, h, w), dtype=x.dtype)
+    dcols = _empty((T, c_in, h, w), x.dtype)
     dcols2 = dcols.reshape(T * c_in, h * w)
-    dw_live_t = np.zeros((T * c_in, c_out), dtype=x.dtype)              # dW_live^T, see grad_weight
-    part = np.empty_like(dw_live_t)
-    dx = np.empty((n, c_in, h, w), dtype=x.dtype)
+    dw_live = np.zeros((c_out, T * c_in), dtype=x.dtype)                # see grad_weight
+    part = np.empty_like(dw_live)
+    dx = _empty((n, c_in, h, w), x.dtype)
     for i in range(n):
-        np.matmul(cols.of(x[i]), gy[i].T, out=part)                      # cols_i @ dY[i]^T
-        dw_live_t += part
+        _dot_rows(gy[i], cols.of(x[i]), part)                            # dY[i] @ cols_iᵀ
+        dw_live += part
         np.matmul(w_live_t, gy[i], out=dcols2)                           # W_live^T @ dY[i]
         fns["col2im"](dcols, dx[i])
-    return dx, reference.scatter_live(dw_live_t.T, mask_type, k, c_in)
+    return dx, reference.scatter_live(dw_live, mask_type, k, c_in)
 
 
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
@@ -188,8 +199,8 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
     T = len(fns["taps"])
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
-    dcols = np.empty((T, c_in, h, w), dtype=grad_y.dtype)
-    dx = np.empty((n, c_in, h, w), dtype=grad_y.dtype)
+    dcols = _empty((T, c_in, h, w), grad_y.dtype)
+    dx = _empty((n, c_in, h, w), grad_y.dtype)
     for i in range(n):
         np.matmul(w_live_t, gy[i], out=dcols.reshape(T * c_in, h * w))
         fns["col2im"](dcols, dx[i])
@@ -204,14 +215,15 @@ def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None
     x = np.ascontiguousarray(x)
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     cols = _Columns(_compiled(k, mask_type), c_in, h, w, x.dtype)
-    # accumulated transposed, dW_live^T += cols_i @ dY[i]^T: OpenBLAS runs this orientation
-    # 10% faster with its AVX2 kernels and ~1.8x faster with its AVX-512 ones (measured)
-    dw_live_t = np.zeros((cols.matrix.shape[0], c_out), dtype=x.dtype)
-    part = np.empty_like(dw_live_t)
+    # dW_live += dY[i] @ cols_iᵀ: rows of dY[i] and of cols_i are both contiguous over
+    # the H·W pixels, the dot-product form of kernels/numba_gemm.py (K = H·W is long:
+    # measured ~1.5x OpenBLAS's AVX2 kernels on this product)
+    dw_live = np.zeros((c_out, cols.matrix.shape[0]), dtype=x.dtype)
+    part = np.empty_like(dw_live)
     for i in range(n):
-        np.matmul(cols.of(x[i]), gy[i].T, out=part)                      # cols_i @ dY[i]^T
-        dw_live_t += part
-    return reference.scatter_live(dw_live_t.T, mask_type, k, c_in)
+        _dot_rows(gy[i], cols.of(x[i]), part)                            # dY[i] @ cols_iᵀ
+        dw_live += part
+    return reference.scatter_live(dw_live, mask_type, k, c_in)
 
 
 def grad_bias(grad_y):
