@@ -1,4 +1,4 @@
-"""LSTM and GRU on the CPU with Numba: fused pointwise kernels + BLAS GEMMs.
+"""LSTM and GRU on the CPU with Numba: fused pointwise kernels + GEMMs.
 
 Same equations as ``reference.py`` (read that first).  What is different:
 
@@ -7,11 +7,13 @@ Same equations as ``reference.py`` (read that first).  What is different:
   and writes h, c and the activated gates; rows run in parallel (``prange``)
   when a step has enough units to pay for a parallel region, else serially;
 * an LSTM sequence runs its whole time loop inside Numba: the recurrent
-  product h_t W_hhᵀ is the micro-kernel GEMM of ``kernels/numba_gemm.py``,
-  fused with the cell, and the batch is cut into blocks of RB rows that run on
+  product h_t W_hhᵀ is the dot-product GEMM of ``kernels/numba_gemm.py``,
+  fused with the cell, and the batch is cut into blocks of rb rows that run on
   their own threads from t = 0 to T without meeting (see "LSTM sequence"
   below).  The products over all T·N rows at once (the input projection
-  x W_ihᵀ + b up front; dx, dW_ih, dW_hh at the end) stay single BLAS calls;
+  x W_ihᵀ + b up front; dx, dW_ih, dW_hh at the end) are single threaded
+  Numba GEMMs too, so the LSTM never wakes OpenBLAS's threads (see "One
+  thread pool per path" below);
 * the GRU's time loop is Python calling NumPy's matmul (``out=``,
   preallocated) and the Numba step kernel, which adds x W_ihᵀ + b and h W_hhᵀ
   inside, so no (N, 3H) temporary is allocated in the loop;
@@ -42,8 +44,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..numba_gemm import gemm_abt_call, matmul_abt_par, matmul_par
+from ..numba_gemm import gemm_abt_call, matmul_abt_par
 from ..workspace import empty as _empty
+from .reference import weight_gradients
 from .numba_exp import sigmoid, tanh
 
 
@@ -412,62 +415,53 @@ def _valid(lengths, T, N):
 # across calls instead of fresh memory that page-faults in every call (the
 # forward above took ~2000 page faults per call, ~55 % of its time at H = 128).
 #
-# The products over all T·N rows run in Numba's thread pool too (numba_gemm's
-# matmul_abt_par / matmul_par), not in NumPy's BLAS: OpenBLAS's worker thread
-# keeps spinning after a call, on the core that the next Numba parallel region
-# needs (measured on 2 cores: the LSTM backward took 26 ms with BLAS weight
-# gradients, 12 ms without the spinning).
+# One thread pool per path.  The LSTM's products over all T·N rows run in
+# Numba's pool (numba_gemm.matmul_abt_par), like its sequence kernels: a NumPy
+# BLAS call leaves OpenBLAS's worker thread spinning after it returns, on the
+# core that the next Numba parallel region needs (measured on 2 cores: the
+# LSTM backward took 26 ms with BLAS weight gradients, 12 ms without the
+# spinning).  The GRU's time loop calls BLAS every step, so its products over
+# all rows stay in BLAS as well (``blas=True``).
 
-def _projection(x, w_ih, biases):
+def _projection(x, w_ih, biases, blas=False):
     """x W_ihᵀ + Σ b for all T·N rows: one GEMM (+ one bias pass).
     Rows of x and of W_ih are contiguous over I: the dot-product form."""
     T, N, I = x.shape
     G = w_ih.shape[0]
+    x2 = _c(x).reshape(T * N, I)
     xg = _empty((T * N, G), dtype=x.dtype)
-    matmul_abt_par(_c(x).reshape(T * N, I), _c(w_ih), xg)
+    if blas:
+        np.matmul(x2, w_ih.T, out=xg)
+    else:
+        matmul_abt_par(x2, _c(w_ih), xg)
     for b in biases:
         if b is not None:
             xg += b
     return xg.reshape(T, N, G)
 
 
-def _weight_gradients(x, hs_prev, dGi, dGh, w_ih, w_hh, cache, dGT=None):
-    """dx = dGi W_ih, dW_ih = dGiᵀ X, dW_hh = dGhᵀ H_prev, db = Σ_rows dG.
+def _lstm_weight_gradients(x, hs_prev, dG, dGT, w_ih, cache):
+    """dx = dG W_ih, [dW_ih | dW_hh] = dGᵀ [X | H_prev], db = Σ_rows dG.
 
-    dx is the dot-product form (rows of dGi and of W_ihᵀ are contiguous over
-    the 4H gates; W_ihᵀ is a small copy).  The weight gradients are the
-    outer-product form with a = dGᵀ, a transposed view.  For the LSTM
-    (dGi is dGh) both are one product: dGᵀ [X | H_prev] = [dW_ih | dW_hh]."""
+    Both products are the dot-product form of numba_gemm.py, threaded:
+    dx from rows of dG and of W_ihᵀ (contiguous over the 4H gates; W_ihᵀ is a
+    small copy), dW from rows of dGᵀ (written by the sequence kernel) and of
+    [X | H_prev]ᵀ (contiguous over the T·N rows):
+        dW[g, c] = Σ_m dGᵀ[g, m] · [X | H_prev]ᵀ[c, m]."""
     T, N, I = x.shape
-    H = w_hh.shape[1]
+    H = hs_prev.shape[2]
     G = w_ih.shape[0]
-    dGi2 = dGi.reshape(T * N, G)
-    dGh2 = dGh.reshape(T * N, w_hh.shape[0])
-    dx = _empty((T * N, I), dtype=dGi.dtype)
-    matmul_abt_par(dGi2, _c(w_ih.T), dx)
-    x2, h2 = x.reshape(T * N, I), hs_prev.reshape(T * N, H)
-    if dGT is not None:
-        # LSTM, with dGᵀ (4H, T·N) from the sequence kernel: the dot-product form,
-        # dW[g, c] = Σ_m dGᵀ[g, m] · [X | H_prev]ᵀ[c, m], rows contiguous over m.
-        xhT = _empty((I + H, T * N), dGi.dtype)
-        xhT[:I], xhT[I:] = x2.T, h2.T
-        dw = _empty((G, I + H), dGi.dtype)
-        matmul_abt_par(dGT, xhT, dw)
-        dw_ih, dw_hh = dw[:, :I].copy(), dw[:, I:].copy()
-    elif dGi is dGh:
-        xh = _empty((T * N, I + H), dtype=dGi.dtype)
-        xh[:, :I], xh[:, I:] = x2, h2
-        dw = _empty((G, I + H), dtype=dGi.dtype)
-        matmul_par(dGi2.T, xh, dw)
-        dw_ih, dw_hh = dw[:, :I].copy(), dw[:, I:].copy()
-    else:
-        dw_ih = np.empty((G, I), dtype=dGi.dtype)
-        dw_hh = np.empty((w_hh.shape[0], H), dtype=dGi.dtype)
-        matmul_par(dGi2.T, _c(x2), dw_ih)
-        matmul_par(dGh2.T, _c(h2), dw_hh)
-    db_ih = dGi2.sum(axis=0) if cache["has_b_ih"] else None
-    db_hh = dGh2.sum(axis=0) if cache["has_b_hh"] else None
-    return dx.reshape(T, N, I), dw_ih, dw_hh, db_ih, db_hh
+    dG2 = dG.reshape(T * N, G)
+    dx = _empty((T * N, I), dG.dtype)
+    matmul_abt_par(dG2, _c(w_ih.T), dx)
+    xhT = _empty((I + H, T * N), dG.dtype)
+    xhT[:I], xhT[I:] = x.reshape(T * N, I).T, hs_prev.reshape(T * N, H).T
+    dw = _empty((G, I + H), dG.dtype)
+    matmul_abt_par(dGT, xhT, dw)
+    db = dG2.sum(axis=0)
+    db_ih = db if cache["has_b_ih"] else None
+    db_hh = db.copy() if cache["has_b_hh"] else None
+    return dx.reshape(T, N, I), dw[:, :I].copy(), dw[:, I:].copy(), db_ih, db_hh
 
 
 def _masked_out(hs, valid):
@@ -507,9 +501,8 @@ def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
     rb, jb = _blocking(N, G, acts.dtype.itemsize)
     _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"].T), rec, skip, dc, dG, dGT,
                        rb, jb)
-    dx, dw_ih, dw_hh, db_ih, db_hh = _weight_gradients(cache["x"], hs[:-1], dG, dG,
-                                                      cache["w_ih"], cache["w_hh"], cache,
-                                                      dGT=dGT)
+    dx, dw_ih, dw_hh, db_ih, db_hh = _lstm_weight_gradients(cache["x"], hs[:-1], dG, dGT,
+                                                           cache["w_ih"], cache)
     return dx, rec + skip, dc, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -517,7 +510,7 @@ def gru_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     T, N, _ = x.shape
     H = h0.shape[1]
     dt = x.dtype
-    xg = _projection(x, w_ih, (b_ih,))
+    xg = _projection(x, w_ih, (b_ih,), blas=True)
     hs = _empty((T + 1, N, H), dtype=dt)
     saved = _empty((T, N, 4 * H), dtype=dt)
     hs[0] = h0
@@ -540,6 +533,9 @@ def gru_sequence_backward(cache, d_out, d_hn):
     dGh = _empty((T, N, G), dtype=saved.dtype)
     _gru_backward_loop(_c(d_out), saved, hs, valid, _c(cache["w_hh"]), rec, skip, dGi, dGh,
                        _parallel(N, hs.shape[2]))
-    dx, dw_ih, dw_hh, db_ih, db_hh = _weight_gradients(cache["x"], hs[:-1], dGi, dGh,
+    # The GRU's per-step products are NumPy/BLAS calls, so its weight gradients stay
+    # in BLAS too: Numba-threaded ones after them would fight OpenBLAS's spinning
+    # worker (measured: 24 -> 36 ms for the layer at H = 256 on 2 threads).
+    dx, dw_ih, dw_hh, db_ih, db_hh = weight_gradients(cache["x"], hs[:-1], dGi, dGh,
                                                       cache["w_ih"], cache["w_hh"], cache)
     return dx, rec + skip, dw_ih, dw_hh, db_ih, db_hh
