@@ -36,6 +36,23 @@ def interleaved(fns: dict, reps: int, clock=time.perf_counter, warmup: int = 2) 
     return {name: s["median"] for name, s in stats.items()}
 
 
+def paired(fns: dict, baseline_of, reps: int, clock=time.perf_counter) -> tuple:
+    """Time each callable in ``fns`` interleaved with its own baseline only
+    (baseline, f, baseline, f, ...), one pair at a time; ``baseline_of(name)`` gives
+    the baseline callable.  Returns ({name: median s}, {name: baseline median s in
+    that pair}).
+
+    Why pairs and not one round of everything: a contender that calls OpenBLAS
+    leaves its worker thread spinning for a while after the call returns, and in a
+    shared round that spinning lands in the next contender's timing (on 2 cores it
+    doubled PyTorch's LSTM time)."""
+    med, base = {}, {}
+    for name, f in fns.items():
+        pair = interleaved({"baseline": baseline_of(name), name: f}, reps, clock=clock)
+        med[name], base[name] = pair[name], pair["baseline"]
+    return med, base
+
+
 def blas_info() -> list:
     """NumPy's BLAS as threadpoolctl sees it: library, version, the kernel set it picked
     and OPENBLAS_CORETYPE.  OpenBLAS picks kernels by CPU unless OPENBLAS_CORETYPE forces

@@ -27,7 +27,7 @@ import sys
 import time
 
 import numpy as np
-from _timing import blas_info, interleaved  # noqa: E402  (benchmarks/_timing.py)
+from _timing import blas_info, paired  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -133,15 +133,11 @@ def _cpu_run(quick, threads, torch, mc, ref, nb):
         y_ref = torch_fwd().numpy()
         for name in mods:
             np.testing.assert_allclose(fns[f"{name}_fwd"](), y_ref, rtol=1e-3, atol=1e-3)
-        # Each of ours is timed in a pair with the matching torch function (torch, ours,
-        # torch, ours, ...), not all in one round: the reference's BLAS calls leave
-        # OpenBLAS's worker spinning after they return, and in a shared round that
-        # spinning lands in the next contender's timing (see bench_rnn.py).
-        med, torch_in_pair = {}, {}
-        for key in [key for key in fns if not key.startswith("torch_")]:
-            t_key = "torch_fwd_bwd" if key.endswith("_fwd_bwd") else "torch_fwd"
-            pair = interleaved({t_key: fns[t_key], key: fns[key]}, reps, clock)
-            med[key], torch_in_pair[key] = pair[key], pair[t_key]
+        # each of ours timed in a pair with the matching torch call only (see _timing.paired)
+        med, torch_in_pair = paired(
+            {key: f for key, f in fns.items() if not key.startswith("torch_")},
+            lambda key: fns["torch_fwd_bwd" if key.endswith("_fwd_bwd") else "torch_fwd"],
+            reps, clock)
         first = "numba" if nb is not None else "reference"
         med = {"torch_fwd": torch_in_pair[f"{first}_fwd"],
                "torch_fwd_bwd": torch_in_pair[f"{first}_fwd_bwd"], **med}

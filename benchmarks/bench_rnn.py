@@ -25,7 +25,7 @@ import platform
 import sys
 
 import numpy as np
-from _timing import blas_limit, default_threads, interleaved  # noqa: E402  (benchmarks/_timing.py)
+from _timing import blas_limit, default_threads, paired  # noqa: E402  (benchmarks/_timing.py)
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
@@ -66,16 +66,10 @@ def _case(kind, N, T, I, H, reps, backends):
     torch_step()
     ours_step(backends[0])()
     err = float(np.abs(xs.grad.numpy() - xt.grad.numpy()).max())
-    # Each backend is timed in a pair with torch (torch, ours, torch, ours, ...),
-    # not all three in one round: the reference backend's BLAS calls leave
-    # OpenBLAS's worker thread spinning for a while after they return, and in a
-    # three-way round that spinning lands in the next contender's timing (on 2
-    # cores it doubled both torch's and the Numba backend's times).
-    ms, torch_ms = {}, {}
-    for b in backends:
-        med = interleaved({"torch": torch_step, f"scratchnet_{b}": ours_step(b)}, reps)
-        torch_ms[b] = 1e3 * med["torch"]
-        ms[f"scratchnet_{b}"] = 1e3 * med[f"scratchnet_{b}"]
+    # each backend timed in a pair with torch only (see _timing.paired)
+    med, torch_med = paired({b: ours_step(b) for b in backends}, lambda b: torch_step, reps)
+    ms = {f"scratchnet_{b}": 1e3 * med[b] for b in backends}
+    torch_ms = {b: 1e3 * torch_med[b] for b in backends}
     row = {"name": f"{kind} N={N} T={T} H={H}", "kind": kind, "N": N, "T": T, "input": I, "hidden": H,
            "max_abs_dx_diff_vs_torch": err,
            "ms": {"torch": torch_ms[backends[0]], **ms},

@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..numba_gemm import gemm_abt_call
 from ..workspace import empty as _empty
 from . import checks, reference
 from .masks import live_taps
@@ -135,7 +136,6 @@ class _Columns:
 
 def _dot_rows(a, bt, out):
     """out = a @ btᵀ for rows of a and bt contiguous over the long axis (numba_gemm)."""
-    from ..numba_gemm import gemm_abt_call
     gemm_abt_call(a, bt, out, 0, out.shape[0], 0, out.shape[1])
 
 

@@ -11,8 +11,8 @@ Same equations as ``reference.py`` (read that first).  What is different:
   fused with the cell, and the batch is cut into blocks of rb rows that run on
   their own threads from t = 0 to T without meeting (see "LSTM sequence"
   below).  The products over all T·N rows at once (the input projection
-  x W_ihᵀ + b up front; dx, dW_ih, dW_hh at the end) are single threaded
-  Numba GEMMs too, so the LSTM never wakes OpenBLAS's threads (see "One
+  x W_ihᵀ + b up front; dx, dW_ih, dW_hh at the end) are Numba GEMMs on
+  Numba's threads too, so the LSTM never wakes OpenBLAS's threads (see "One
   thread pool per path" below);
 * the GRU's time loop is Python calling NumPy's matmul (``out=``,
   preallocated) and the Numba step kernel, which adds x W_ihᵀ + b and h W_hhᵀ
@@ -46,8 +46,8 @@ from numba import njit, prange
 
 from ..numba_gemm import gemm_abt_call, matmul_abt_par
 from ..workspace import empty as _empty
-from .reference import weight_gradients
 from .numba_exp import sigmoid, tanh
+from .reference import weight_gradients
 
 
 # Every kernel below works on ONE row n (1-D views of length H, 3H or 4H) and
@@ -476,7 +476,7 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     T, N, _ = x.shape
     H = h0.shape[1]
     dt = x.dtype
-    xg = _projection(x, w_ih, (b_ih, b_hh))             # (T, N, 4H), one BLAS GEMM
+    xg = _projection(x, w_ih, (b_ih, b_hh))             # (T, N, 4H), one GEMM
     hs = _empty((T + 1, N, H), dtype=dt)
     cs = _empty((T + 1, N, H), dtype=dt)
     acts = _empty((T, N, 4 * H), dtype=dt)
