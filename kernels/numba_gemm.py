@@ -148,70 +148,155 @@ def gemm_acc_k(a, b, c, i0, i1, j0, j1, k0, k1):
 _FM_DOT = {"contract", "reassoc", "nsz"}
 
 
+@njit(inline="always", boundscheck=False, error_model="numpy")
+def _dot_6x4(a, bt, c, i, j):
+    """c[i:i+6, j:j+4] = a[i:i+6] @ bt[j:j+4]ᵀ: 24 running sums over one k loop.
+    Per k: 6 + 4 loads feed 24 multiply-adds (the 4 x 4 block: 8 loads, 16);
+    24 sums + 4 loaded rows + 1 still fit the 32 vector registers."""
+    K = a.shape[1]
+    zero = c.dtype.type(0)
+    a0, a1, a2, a3, a4, a5 = a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5]
+    b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = zero
+    s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = zero
+    for k in range(K):                               # C[i+r, j+q] = Σ_k A[i+r, k]·Bᵀ[j+q, k]
+        x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
+        y = a0[k]
+        s00 += y * x0
+        s01 += y * x1
+        s02 += y * x2
+        s03 += y * x3
+        y = a1[k]
+        s10 += y * x0
+        s11 += y * x1
+        s12 += y * x2
+        s13 += y * x3
+        y = a2[k]
+        s20 += y * x0
+        s21 += y * x1
+        s22 += y * x2
+        s23 += y * x3
+        y = a3[k]
+        s30 += y * x0
+        s31 += y * x1
+        s32 += y * x2
+        s33 += y * x3
+        y = a4[k]
+        s40 += y * x0
+        s41 += y * x1
+        s42 += y * x2
+        s43 += y * x3
+        y = a5[k]
+        s50 += y * x0
+        s51 += y * x1
+        s52 += y * x2
+        s53 += y * x3
+    c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s00, s01, s02, s03
+    c[i + 1, j], c[i + 1, j + 1], c[i + 1, j + 2], c[i + 1, j + 3] = s10, s11, s12, s13
+    c[i + 2, j], c[i + 2, j + 1], c[i + 2, j + 2], c[i + 2, j + 3] = s20, s21, s22, s23
+    c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
+    c[i + 4, j], c[i + 4, j + 1], c[i + 4, j + 2], c[i + 4, j + 3] = s40, s41, s42, s43
+    c[i + 5, j], c[i + 5, j + 1], c[i + 5, j + 2], c[i + 5, j + 3] = s50, s51, s52, s53
+
+
+@njit(inline="always", boundscheck=False, error_model="numpy")
+def _dot_4x4(a, bt, c, i, j):
+    """c[i:i+4, j:j+4] = a[i:i+4] @ bt[j:j+4]ᵀ: 16 running sums, 8 loads per k."""
+    K = a.shape[1]
+    zero = c.dtype.type(0)
+    a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+    b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
+    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+    for k in range(K):
+        x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
+        y = a0[k]
+        s00 += y * x0
+        s01 += y * x1
+        s02 += y * x2
+        s03 += y * x3
+        y = a1[k]
+        s10 += y * x0
+        s11 += y * x1
+        s12 += y * x2
+        s13 += y * x3
+        y = a2[k]
+        s20 += y * x0
+        s21 += y * x1
+        s22 += y * x2
+        s23 += y * x3
+        y = a3[k]
+        s30 += y * x0
+        s31 += y * x1
+        s32 += y * x2
+        s33 += y * x3
+    c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s00, s01, s02, s03
+    c[i + 1, j], c[i + 1, j + 1], c[i + 1, j + 2], c[i + 1, j + 3] = s10, s11, s12, s13
+    c[i + 2, j], c[i + 2, j + 1], c[i + 2, j + 2], c[i + 2, j + 3] = s20, s21, s22, s23
+    c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
+
+
+@njit(inline="always", boundscheck=False, error_model="numpy")
+def _dot_4x1(a, bt, c, i, j):
+    """c[i:i+4, j] = a[i:i+4] @ bt[j]: a leftover column of a 4-row block."""
+    K = a.shape[1]
+    zero = c.dtype.type(0)
+    a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
+    b0 = bt[j]
+    s0 = s1 = s2 = s3 = zero
+    for k in range(K):
+        x = b0[k]
+        s0 += a0[k] * x
+        s1 += a1[k] * x
+        s2 += a2[k] * x
+        s3 += a3[k] * x
+    c[i, j], c[i + 1, j], c[i + 2, j], c[i + 3, j] = s0, s1, s2, s3
+
+
+@njit(inline="always", boundscheck=False, error_model="numpy")
+def _dot_1x1(a, bt, c, i, j):
+    """c[i, j] = a[i] · bt[j]: leftover rows."""
+    ai, bj = a[i], bt[j]
+    s = c.dtype.type(0)
+    for k in range(a.shape[1]):
+        s += ai[k] * bj[k]
+    c[i, j] = s
+
+
 @njit(inline="always", fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
 def gemm_abt(a, bt, c, i0, i1, j0, j1):
     """c[i0:i1, j0:j1] = a[i0:i1] @ bt[j0:j1]ᵀ (overwrites; dot-product form).
 
     a (M, K) and bt (N, K) must be C-contiguous, so that a[i] and bt[j] are
-    the unit-stride vectors of the k loop.  4 x 4 blocks of C; leftover
-    columns (4 rows x 1) and rows (1 x 1) use the same loop with fewer sums."""
-    K = a.shape[1]
-    zero = c.dtype.type(0)
+    the unit-stride vectors of the k loop.  Rows go in groups of 6 (the
+    fastest block here: 150-170 GFLOP/s on one thread against 125-145 for
+    4 x 4), then of 4, then one by one; n6, the number of 6-row groups, is
+    lowered until the rows left are a multiple of 4 (32 rows = 4·6 + 2·4, not
+    5·6 + 2 single rows, whose 1 x 1 dot products are slow).  Columns go in
+    groups of 4; leftover columns use the 4 x 1 / 1 x 1 blocks."""
+    R = i1 - i0
+    n6 = R // 6
+    while n6 > 0 and (R - 6 * n6) % 4 > R % 2:
+        n6 -= 1
+    J4 = j1 - (j1 - j0) % 4
     i = i0
+    for _ in range(n6):
+        for j in range(j0, J4, 4):
+            _dot_6x4(a, bt, c, i, j)
+        for j in range(J4, j1):
+            _dot_4x1(a, bt, c, i, j)
+            _dot_1x1(a, bt, c, i + 4, j)
+            _dot_1x1(a, bt, c, i + 5, j)
+        i += 6
     while i + 4 <= i1:
-        a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
-        j = j0
-        while j + 4 <= j1:
-            b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
-            s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-            s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
-            for k in range(K):                       # C[i+r, j+q] = Σ_k A[i+r, k]·Bᵀ[j+q, k]
-                x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
-                y = a0[k]
-                s00 += y * x0
-                s01 += y * x1
-                s02 += y * x2
-                s03 += y * x3
-                y = a1[k]
-                s10 += y * x0
-                s11 += y * x1
-                s12 += y * x2
-                s13 += y * x3
-                y = a2[k]
-                s20 += y * x0
-                s21 += y * x1
-                s22 += y * x2
-                s23 += y * x3
-                y = a3[k]
-                s30 += y * x0
-                s31 += y * x1
-                s32 += y * x2
-                s33 += y * x3
-            c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s00, s01, s02, s03
-            c[i + 1, j], c[i + 1, j + 1], c[i + 1, j + 2], c[i + 1, j + 3] = s10, s11, s12, s13
-            c[i + 2, j], c[i + 2, j + 1], c[i + 2, j + 2], c[i + 2, j + 3] = s20, s21, s22, s23
-            c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
-            j += 4
-        while j < j1:                                # leftover columns
-            b0 = bt[j]
-            s0 = s1 = s2 = s3 = zero
-            for k in range(K):
-                x = b0[k]
-                s0 += a0[k] * x
-                s1 += a1[k] * x
-                s2 += a2[k] * x
-                s3 += a3[k] * x
-            c[i, j], c[i + 1, j], c[i + 2, j], c[i + 3, j] = s0, s1, s2, s3
-            j += 1
+        for j in range(j0, J4, 4):
+            _dot_4x4(a, bt, c, i, j)
+        for j in range(J4, j1):
+            _dot_4x1(a, bt, c, i, j)
         i += 4
-    while i < i1:                                    # leftover rows
-        ai = a[i]
+    while i < i1:                                    # at most 3 rows (1 when R is odd)
         for j in range(j0, j1):
-            bj = bt[j]
-            s = zero
-            for k in range(K):
-                s += ai[k] * bj[k]
-            c[i, j] = s
+            _dot_1x1(a, bt, c, i, j)
         i += 1
 
 

@@ -6,12 +6,12 @@ Same equations as ``reference.py`` (read that first).  What is different:
   reads its 4 (LSTM) or 3+3 (GRU) pre-activations, applies the activations,
   and writes h, c and the activated gates; rows run in parallel (``prange``)
   when a step has enough units to pay for a parallel region, else serially;
-* an LSTM sequence runs its whole time loop inside Numba: the recurrent
-  product h_t W_hhᵀ is the dot-product GEMM of ``kernels/numba_gemm.py``,
-  fused with the cell, and the batch is cut into blocks of rb rows that run on
-  their own threads from t = 0 to T without meeting (see "LSTM sequence"
-  below).  The products over all T·N rows at once (the input projection
-  x W_ihᵀ + b up front; dx, dW_ih, dW_hh at the end) are Numba GEMMs on
+* an LSTM sequence runs its whole time loop inside Numba: each step's
+  product [x_t | h_t] [W_ih | W_hh]ᵀ (input projection and recurrence in one)
+  is the dot-product GEMM of ``kernels/numba_gemm.py``, fused with the cell,
+  and the batch is cut into blocks of rb rows that run on their own threads
+  from t = 0 to T without meeting (see "LSTM sequence" below).  The products
+  over all T·N rows at once (dx, dW_ih, dW_hh at the end) are Numba GEMMs on
   Numba's threads too, so the LSTM never wakes OpenBLAS's threads (see "One
   thread pool per path" below);
 * the GRU's time loop is Python calling NumPy's matmul (``out=``,
@@ -158,28 +158,41 @@ def _lstm_backward_ser(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
 # WHOLE time loop by itself, on its own thread (prange over blocks), with no
 # synchronisation between timesteps.  Per step and block:
 #
-#     hh[rows] = h_t[rows] W_hhᵀ          gemm_abt_call (kernels/numba_gemm.py)
-#     act, c_{t+1}, h_{t+1} = cell(xg_t + hh)   _lstm_forward_row, per row
+#     hh[rows] = [x_t | h_t][rows] [W_ih | W_hh]ᵀ   gemm_abt_call (numba_gemm.py)
+#     act, c_{t+1}, h_{t+1} = cell(hh + b_ih + b_hh) _lstm_forward_row, per row
 #
 # and backward, per step and block (t = T−1 … 0):
 #
 #     dG_t[rows], dc = cell_backward(rec + d_out_t, dc)   _lstm_backward_row
 #     rec[rows] = dG_t[rows] W_hh          ∂L/∂h_t through the gates
 #
-# The recurrent products are the dot-product form of numba_gemm.py: rows of h_t
-# and of W_hh are both contiguous over H (forward), rows of dG_t and of W_hhᵀ
-# over 4H (backward; W_hhᵀ is copied once per call).  On these per-step shapes
-# (16 rows, K = 128-1024) it ran 135-195 GFLOP/s on one thread against
-# 90-110 for the outer-product micro-kernel.  gemm_abt_call is a separate
-# compiled function, so the fastmath flags it needs (reassociation) stay out
-# of the cell code here.
+# The step products are the dot-product form of numba_gemm.py: rows of
+# [x_t | h_t] and of [W_ih | W_hh] are both contiguous over I + H (forward),
+# rows of dG_t and of W_hhᵀ over 4H (backward; W_hhᵀ is copied once per
+# call).  On these per-step shapes (16-32 rows, K = 128-1024) it runs
+# 140-170 GFLOP/s on one thread against 90-110 for the outer-product
+# micro-kernel.  gemm_abt_call is a separate compiled function, so the
+# fastmath flags it needs (reassociation) stay out of the cell code here.
 #
-# Block shape.  Every step reads all of W_hh (4H·H values: 1 MB in float32 at
-# H = 256, as big as a core's L2 here), once per 4-row group of the block.  The
-# product is taken in panels of jb rows of W_hh (about 128 KB), and all of the
-# block's 4-row groups pass over a panel while it sits in L2.  Blocks are as
-# big as the thread count allows (rb = N/threads, a multiple of 4), so W_hh
-# comes from L3/memory once per step and thread.
+# Why the input projection is inside the step: as a product of its own over
+# all T·N rows it has K = I (64 in the benchmark), and a dot product that
+# short spends as much time adding its SIMD lanes together as multiplying
+# (measured 50-70 GFLOP/s per thread).  Inside the step it lengthens K from
+# H to I + H at the step product's speed, and it needs no (T, N, 4H) array of
+# projected inputs written and read back.
+#
+# The blocks also write the operands of the weight gradient transposed:
+# [x_t | h_t]ᵀ (forward) and dG_tᵀ (backward), the columns t·N + n of
+# (I + H, T·N) and (4H, T·N) arrays, so that dW = dGᵀ [X | H] is one more
+# dot-product GEMM with both operands contiguous over the T·N rows.
+#
+# Block shape.  Every step reads all of [W_ih | W_hh] (4H·(I + H) values:
+# 1.3 MB in float32 at H = 256, more than a core's L2 here), once per group
+# of 6 or 4 rows of the block.  The product is taken in panels of jb of its
+# rows (about 128 KB), and all of the block's row groups pass over a panel
+# while it sits in L2.  Blocks are as big as the thread count allows
+# (rb = N/threads, a multiple of 4), so the weights come from L3/memory once
+# per step and thread.
 PANEL_BYTES = 128 * 1024
 RB_MIN = 4
 
@@ -195,39 +208,60 @@ def _blocking(N, K, itemsize):
 
 
 @njit(inline="always", error_model="numpy")
-def _lstm_forward_block(xg, w_hh, hs, cs, acts, valid, hh, n0, n1, jb):
-    G = xg.shape[2]
-    for t in range(xg.shape[0]):
-        for j0 in range(0, G, jb):                         # hh = h_t W_hhᵀ, panel by panel
-            gemm_abt_call(hs[t], w_hh, hh, n0, n1, j0, min(j0 + jb, G))
+def _write_transposed(src, dst, n0, n1, m0):
+    """dst[:, m0 + n] = src[n, :] for n in [n0, n1): rows of src become columns.
+
+    Walked 16 columns of src at a time, so each src row is read as a
+    contiguous slice of 16 and the 16 dst rows being written stay in L1
+    (reading one src column per dst row instead, a stride of 4H floats per
+    load, took 4 ms of the 12 ms backward at H = 256 against 1 ms).  The 16 is
+    a constant trip count, so LLVM unrolls the q loop (with ``min(g0 + 16, G)``
+    as the bound it did not, and the copy took twice as long)."""
+    G = src.shape[1]
+    G16 = G - G % 16
+    for g0 in range(0, G16, 16):
         for n in range(n0, n1):
-            _lstm_forward_row(xg[t, n], hh[n], hs[t, n], cs[t, n], valid[t, n], acts[t, n],
-                              hs[t + 1, n], cs[t + 1, n])
+            s = src[n, g0:g0 + 16]
+            for q in range(16):
+                dst[g0 + q, m0 + n] = s[q]
+    for g in range(G16, G):                             # the last G mod 16 columns
+        for n in range(n0, n1):
+            dst[g, m0 + n] = src[n, g]
+
+
+@njit(inline="always", error_model="numpy")
+def _lstm_forward_block(bias, w_cat, xh, xhT, cs, acts, valid, hh, n0, n1, jb):
+    I = xh.shape[2] - cs.shape[2]
+    N = xh.shape[1]
+    G = w_cat.shape[0]
+    for t in range(acts.shape[0]):
+        _write_transposed(xh[t], xhT, n0, n1, t * N)       # [x_t | h_t]ᵀ, for dW later
+        for j0 in range(0, G, jb):                         # hh = [x_t | h_t] [W_ih | W_hh]ᵀ
+            gemm_abt_call(xh[t], w_cat, hh, n0, n1, j0, min(j0 + jb, G))
+        for n in range(n0, n1):                            # + b, cell; h_{t+1} into xh[t+1]
+            _lstm_forward_row(bias, hh[n], xh[t, n, I:], cs[t, n], valid[t, n], acts[t, n],
+                              xh[t + 1, n, I:], cs[t + 1, n])
 
 
 @njit(inline="always", error_model="numpy")
 def _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, n0, n1, jb):
     H = w_hhT.shape[0]
     N = cs.shape[1]
-    G = dG.shape[2]
     for t in range(acts.shape[0] - 1, -1, -1):
         for n in range(n0, n1):
             _lstm_backward_row(rec[n], skip[n], d_out[t, n], dc[n], acts[t, n], cs[t, n],
                                cs[t + 1, n], valid[t, n], dG[t, n])
         for j0 in range(0, H, jb):                         # rec = dG_t W_hh, panel by panel
             gemm_abt_call(dG[t], w_hhT, rec, n0, n1, j0, min(j0 + jb, H))
-        m0 = t * N                                         # dGᵀ[:, t·N + n] = dG[t, n, :]
-        for g in range(G):                                 # (for dW in the dot-product form)
-            col = dGT[g, m0 + n0:m0 + n1]
-            for n in range(n1 - n0):
-                col[n] = dG[t, n0 + n, g]
+        _write_transposed(dG[t], dGT, n0, n1, t * N)      # dGᵀ, for dW in the dot form
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lstm_forward_seq(xg, w_hh, hs, cs, acts, valid, hh, rb, jb):
-    N = hs.shape[1]
+def _lstm_forward_seq(bias, w_cat, xh, xhT, cs, acts, valid, hh, rb, jb):
+    N = xh.shape[1]
     for b in prange((N + rb - 1) // rb):
-        _lstm_forward_block(xg, w_hh, hs, cs, acts, valid, hh, b * rb, min(b * rb + rb, N), jb)
+        _lstm_forward_block(bias, w_cat, xh, xhT, cs, acts, valid, hh, b * rb,
+                            min(b * rb + rb, N), jb)
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
@@ -421,42 +455,33 @@ def _valid(lengths, T, N):
 # core that the next Numba parallel region needs (measured on 2 cores: the
 # LSTM backward took 26 ms with BLAS weight gradients, 12 ms without the
 # spinning).  The GRU's time loop calls BLAS every step, so its products over
-# all rows stay in BLAS as well (``blas=True``).
+# all rows stay in BLAS as well (``_projection``, ``weight_gradients``).
 
-def _projection(x, w_ih, biases, blas=False):
-    """x W_ihᵀ + Σ b for all T·N rows: one GEMM (+ one bias pass).
-    Rows of x and of W_ih are contiguous over I: the dot-product form."""
+def _projection(x, w_ih, b_ih):
+    """x W_ihᵀ + b_ih for all T·N rows of the GRU: one BLAS GEMM (+ one bias pass)."""
     T, N, I = x.shape
     G = w_ih.shape[0]
-    x2 = _c(x).reshape(T * N, I)
     xg = _empty((T * N, G), dtype=x.dtype)
-    if blas:
-        np.matmul(x2, w_ih.T, out=xg)
-    else:
-        matmul_abt_par(x2, _c(w_ih), xg)
-    for b in biases:
-        if b is not None:
-            xg += b
+    np.matmul(_c(x).reshape(T * N, I), w_ih.T, out=xg)
+    if b_ih is not None:
+        xg += b_ih
     return xg.reshape(T, N, G)
 
 
-def _lstm_weight_gradients(x, hs_prev, dG, dGT, w_ih, cache):
+def _lstm_weight_gradients(xhT, dG, dGT, w_ih, cache):
     """dx = dG W_ih, [dW_ih | dW_hh] = dGᵀ [X | H_prev], db = Σ_rows dG.
 
     Both products are the dot-product form of numba_gemm.py, threaded:
     dx from rows of dG and of W_ihᵀ (contiguous over the 4H gates; W_ihᵀ is a
-    small copy), dW from rows of dGᵀ (written by the sequence kernel) and of
-    [X | H_prev]ᵀ (contiguous over the T·N rows):
+    small copy), dW from rows of dGᵀ and of [X | H_prev]ᵀ (both contiguous
+    over the T·N rows; the sequence kernels wrote them):
         dW[g, c] = Σ_m dGᵀ[g, m] · [X | H_prev]ᵀ[c, m]."""
-    T, N, I = x.shape
-    H = hs_prev.shape[2]
-    G = w_ih.shape[0]
+    T, N, G = dG.shape
+    I = w_ih.shape[1]
     dG2 = dG.reshape(T * N, G)
     dx = _empty((T * N, I), dG.dtype)
     matmul_abt_par(dG2, _c(w_ih.T), dx)
-    xhT = _empty((I + H, T * N), dG.dtype)
-    xhT[:I], xhT[I:] = x.reshape(T * N, I).T, hs_prev.reshape(T * N, H).T
-    dw = _empty((G, I + H), dG.dtype)
+    dw = _empty((G, xhT.shape[0]), dG.dtype)
     matmul_abt_par(dGT, xhT, dw)
     db = dG2.sum(axis=0)
     db_ih = db if cache["has_b_ih"] else None
@@ -473,20 +498,38 @@ def _masked_out(hs, valid):
 
 
 def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
-    T, N, _ = x.shape
+    """The input projection rides in the step product: row n of step t is
+    [x_t | h_t] (I + H values), multiplied by [W_ih | W_hh]ᵀ in one dot-form
+    GEMM, and b_ih + b_hh is added in the cell.  One product of K = I + H per
+    step instead of a separate K = I product over all T·N rows up front, whose
+    short dot products (K = 64) ran at half the speed.  The rows live in
+    ``xh`` (T + 1, N, I + H): the cell writes h_{t+1} straight into
+    xh[t + 1, :, I:], and the block kernel also writes [x_t | h_t]ᵀ into
+    ``xhT``, the operand of the weight gradient."""
+    T, N, I = x.shape
     H = h0.shape[1]
     dt = x.dtype
-    xg = _projection(x, w_ih, (b_ih, b_hh))             # (T, N, 4H), one GEMM
-    hs = _empty((T + 1, N, H), dtype=dt)
+    G = 4 * H
+    xh = _empty((T + 1, N, I + H), dtype=dt)
+    xh[:T, :, :I] = x
+    xh[T, :, :I] = 0
+    xh[0, :, I:] = h0
+    xhT = _empty((I + H, T * N), dtype=dt)
     cs = _empty((T + 1, N, H), dtype=dt)
-    acts = _empty((T, N, 4 * H), dtype=dt)
-    hs[0], cs[0] = h0, c0
+    cs[0] = c0
+    acts = _empty((T, N, G), dtype=dt)
     valid = _valid(lengths, T, N)
-    hh = np.empty((N, 4 * H), dtype=dt)                 # recurrent pre-activations, per step
-    rb, jb = _blocking(N, H, dt.itemsize)
-    _lstm_forward_seq(xg, _c(w_hh), hs, cs, acts, valid, hh, rb, jb)
-    cache = dict(kind="lstm", x=x, w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None,
-                 has_b_hh=b_hh is not None, acts=acts, hs=hs, cs=cs, valid=valid)
+    bias = np.zeros(G, dtype=dt)
+    for b in (b_ih, b_hh):
+        if b is not None:
+            bias += b
+    w_cat = np.concatenate([w_ih, w_hh], axis=1).astype(dt, copy=False)   # [W_ih | W_hh]
+    hh = np.empty((N, G), dtype=dt)                     # pre-activations of one step
+    rb, jb = _blocking(N, I + H, dt.itemsize)
+    _lstm_forward_seq(bias, w_cat, xh, xhT, cs, acts, valid, hh, rb, jb)
+    hs = xh[:, :, I:]                                   # (T + 1, N, H) view
+    cache = dict(kind="lstm", w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None,
+                 has_b_hh=b_hh is not None, acts=acts, hs=hs, xhT=xhT, cs=cs, valid=valid)
     return _masked_out(hs, valid), hs[T].copy(), cs[T].copy(), cache
 
 
@@ -501,7 +544,7 @@ def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
     rb, jb = _blocking(N, G, acts.dtype.itemsize)
     _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"].T), rec, skip, dc, dG, dGT,
                        rb, jb)
-    dx, dw_ih, dw_hh, db_ih, db_hh = _lstm_weight_gradients(cache["x"], hs[:-1], dG, dGT,
+    dx, dw_ih, dw_hh, db_ih, db_hh = _lstm_weight_gradients(cache["xhT"], dG, dGT,
                                                            cache["w_ih"], cache)
     return dx, rec + skip, dc, dw_ih, dw_hh, db_ih, db_hh
 
@@ -510,7 +553,7 @@ def gru_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     T, N, _ = x.shape
     H = h0.shape[1]
     dt = x.dtype
-    xg = _projection(x, w_ih, (b_ih,), blas=True)
+    xg = _projection(x, w_ih, b_ih)
     hs = _empty((T + 1, N, H), dtype=dt)
     saved = _empty((T, N, 4 * H), dtype=dt)
     hs[0] = h0

@@ -97,6 +97,23 @@ def test_gemm_abt_call_writes_only_its_block():
     np.testing.assert_allclose(c, want, rtol=1e-13, atol=1e-13)
 
 
+@pytest.mark.parametrize("rows", range(1, 15))
+def test_gemm_abt_every_row_split(rows):
+    """gemm_abt cuts its rows into groups of 6, then 4, then single rows (1-14
+    rows cover every split: 6+4+4, 4+4, 6+1, ...); columns into groups of 4
+    and leftovers (N = 11: 2 groups + 3).  Each block must write exactly its
+    part of c, starting at an offset row and column."""
+    rng = np.random.default_rng(rows)
+    K, i0, j0, j1 = 37, 2, 1, 12
+    a = rng.standard_normal((i0 + rows + 1, K))
+    bt = rng.standard_normal((14, K))
+    c = rng.standard_normal((i0 + rows + 1, 14))
+    want = c.copy()
+    want[i0:i0 + rows, j0:j1] = a[i0:i0 + rows] @ bt[j0:j1].T
+    G.gemm_abt_call(a, bt, c, i0, i0 + rows, j0, j1)
+    np.testing.assert_allclose(c, want, rtol=1e-12, atol=1e-12)
+
+
 def test_threaded_results_do_not_depend_on_thread_count():
     """Each tile of C is computed by one thread in a fixed order: bit-identical
     results with 1 thread and with all of them."""
