@@ -1,42 +1,53 @@
-"""Masked convolution with Numba on the CPU: live-tap im2col/col2im + BLAS GEMM, image by image.
+"""Masked convolution with Numba on the CPU: implicit-GEMM-style tiles over live taps, images on threads.
 
-Same math as ``reference.py`` (read that first).  What Numba adds:
+Same math as ``reference.py`` (read that first): with the T live taps
+(dy_t, dx_t) and W_live (O, T·C) the live columns of the weight,
 
-* The live-tap list is baked in at compile time: ``_compiled(k, mask_type)``
-  builds one pair of ``@njit`` functions per (k, mask), whose loops over taps
-  run over constant tuples DY, DX.  The pair is cached in a dict (and on disk
-  by ``cache=True``).
-* The batch is walked one image at a time.  One image's columns (T*C x H*W
-  floats: 0.6 MB for 5x5 "A", 1.2 MB for 7x7, at 16 channels and 28x28) stay
-  in L2 from im2col to the GEMM (or from the GEMM to col2im); the whole
-  batch's (19-38 MB) went out to RAM and back.  The backward builds each
-  image's columns once and uses them for both gradients
-  (``grad_input_and_weight``):
+    y[n, o, p]  = b[o] + Σ_{t, c} W_live[o, t·C + c] · x[n, c, p + d_t]       forward
+    dx[n, c, q] =        Σ_{t, o} W_live[o, t·C + c] · dY[n, o, q − d_t]      input gradient
+    dW_live[o, t·C + c] = Σ_{n, p} dY[n, o, p] · x[n, c, p + d_t]             weight gradient
 
-      forward:   Y[i] = W_live @ cols_i
-      backward:  dW_live += dY[i] @ cols_i^T,   dx[i] = col2im(W_live^T @ dY[i])
+(p, q are pixels (i, j); x is 0 outside the image: "same" padding).  All three
+are products whose operands are both contiguous over the summed axis, the
+dot-product form C = A·Bᵀ of ``kernels/numba_gemm.py`` (``gemm_abt_call``):
 
-* im2col copies the image once into a zero-bordered scratch, then every tap
-  is the same branch-free row copy; col2im is a *gather* per output plane
-  (the plane stays in L1 while the taps add up):
+    forward       Y[n] (O, HW)  = W_live (O, T·C)  · colsᵀ,   cols[p, t·C + c] = x[c, p + d_t]
+    input grad    dX[n] (C, HW) = W_flip (C, T·O)  · dcolsᵀ,  dcols[p, t·O + o] = dY[o, p − d_t]
+    weight grad   dW_n (O, T·C) = dY[n] (O, HW)    · ccolsᵀ,  ccols[t·C + c, p] = x[c, p + d_t]
 
-      dx[c, i, j] = sum_t dcols[t*C + c, (i - dy_t, j - dx_t)]
+``cols`` and ``dcols`` are "pixel-major" columns: row p holds, tap after tap,
+the C (or O) channel values that output pixel p reads, so each row is
+contiguous over the sum; they are built from a zero-bordered HWC copy of the
+image, one copy of C floats per (pixel, tap), for a strip of SP pixels at a
+time (64 pixels x T·C floats: 48-96 KB, in L1/L2 while the GEMM reads it).
+``ccols`` are the classic channel-major columns (row t·C + c is the image
+plane shifted by d_t), contiguous over the pixels, which the weight gradient
+sums over.  The input gradient is the forward's twin: the transposed
+convolution of dY is a convolution with the flipped taps −d_t and the weight
+W_flip[c, t·O + o] = W_live[o, t·C + c].
 
-* The GEMMs are nearly all of the time: at batch 32, 16->32 channels, 28x28,
-  float32, 1 thread, 5x5 "A" forward + backward took ~13 ms of which ~10 ms
-  were GEMMs (~100 GFLOP/s with OpenBLAS's AVX2 kernels).  Y[i] and
-  W_live^T @ dY[i] stay in BLAS (np.matmul with ``out=``).  dY[i] @ cols_i^T
-  is a product of two matrices whose rows are both contiguous over the H*W
-  pixels, the dot-product form of ``kernels/numba_gemm.py`` (K = H*W = 784
-  is long, so its vectorised sums run ~1.5x OpenBLAS here): 12.5 -> 11.2 ms
-  for that step.  The large buffers (columns, y, dx) come from
-  ``kernels/workspace.py`` and are reused across calls.  The direct loop nest
-  ``direct_forward`` below (~24 GFLOP/s: one load and one store of y per
-  multiply-add) stays as a readable comparison (the benchmark times it).
-* Numba runs single-threaded here; threads come from BLAS inside each GEMM.
-  A parallel im2col/col2im per image made every image hop between Numba's
-  and OpenBLAS's spin-waiting pools: up to ~25 ms a hop on a loaded 2-core
-  box (4 s per step, measured).
+What this buys (measured, batch 32, 16 -> 32 channels, 28x28, float32):
+
+* No BLAS.  The old version (im2col + OpenBLAS per image, col2im for dx) ran
+  its GEMMs at ~100 GFLOP/s (OpenBLAS's AVX2 kernels on these machines); the
+  dot-product GEMM runs these shapes at 120-160.  Forward 5x5 "A": 4.2-5.0
+  -> 3.0-3.9 ms, 7x7 "A": 7.9-9.1 -> 5.5-5.6 ms, one thread.
+* No col2im: the input gradient is a GEMM like the forward, not a GEMM
+  followed by a scatter-add over taps.
+* Threads from Numba only.  Images are independent, so the batch is dealt
+  out to ``nch`` chunks (one per Numba thread, ``prange``) and each chunk
+  runs whole images with its own scratch buffers.  The old per-image
+  OpenBLAS calls made 2-thread timings swing 2x (OpenBLAS's spinning pool
+  against Numba's and PyTorch's).
+* The weight gradient is summed per image (dW_n) and the images added in
+  order afterwards, so results do not depend on the thread count.
+
+The live-tap list is baked in at compile time: ``_compiled(k, mask_type)``
+builds one set of ``@njit`` functions per (k, mask), whose loops over taps
+run over constant tuples DY, DX (cached in a dict, and on disk by
+``cache=True``).  Index arithmetic in the copy loops uses flat unsigned
+indices (``np.uintp``): with signed ones Numba checks each for Python-style
+negative wraparound and the copy loops stop vectorizing.
 
 Spatial masks only: with ``channel_groups`` the functions fall back to the
 NumPy reference (the centre tap's channel mask is not specialised here).
@@ -51,11 +62,12 @@ from . import checks, reference
 from .masks import live_taps
 
 _CACHE: dict = {}
+SP = 64          # pixels per strip of pixel-major columns
 
 
 def _build(k: int, mask_type: str) -> dict:
-    """Compile the one-image njit functions for one (kernel size, mask type)."""
-    from numba import njit
+    """Compile the njit functions for one (kernel size, mask type)."""
+    from numba import njit, prange
 
     taps = live_taps(k, mask_type)
     T = len(taps)
@@ -63,52 +75,100 @@ def _build(k: int, mask_type: str) -> dict:
     DX = tuple(dx for _, dx in taps)
     P = k // 2
 
-    @njit(cache=True, fastmath=False)
-    def im2col(x, xp, cols):
-        # cols[t, c, i, j] = x[c, i+dy_t, j+dx_t]  (0 outside the image), one image.
-        # xp (C, H+2P, W+2P) is a scratch copy of x inside a zero border that the
-        # caller allocated zeroed; only its inside is written, so the border stays 0
-        # and every tap becomes the same branch-free, vectorised copy of W floats
-        # (measured ~1.3-1.5x faster than clipping each row against the image edge).
-        c_in, h, w = x.shape
-        for c in range(c_in):
-            for i in range(h):
-                for j in range(w):
-                    xp[c, i + P, j + P] = x[c, i, j]
+    @njit(inline="always", error_model="numpy")
+    def padded_hwc(src, dst):
+        # dst[i + P, j + P, c] = src[c, i, j]; dst's border was zeroed by the caller
+        # and is never written, so it stays 0 (the "same" padding).
+        C, H, W = src.shape
+        for c in range(C):
+            for i in range(H):
+                for j in range(W):
+                    dst[i + P, j + P, c] = src[c, i, j]
+
+    @njit(inline="always", error_model="numpy")
+    def pixel_cols(xp, cols, p0, p1, W, sign):
+        # cols[p - p0, t*C + c] = xp[i + P + sign*dy_t, j + P + sign*dx_t, c] for the
+        # strip of pixels p = i*W + j in [p0, p1): sign +1 for the forward (x at p + d_t),
+        # -1 for the input gradient (dY at p - d_t).  One copy of C floats per tap.
+        C = xp.shape[2]
+        Wp = xp.shape[1]
+        K = cols.shape[1]
+        xf = xp.reshape(-1)
+        cf = cols.reshape(-1)
+        for p in range(p0, p1):
+            i = p // W
+            j = p % W
+            centre = ((i + P) * Wp + j + P) * C            # flat index of xp[i+P, j+P, 0]
+            d = (p - p0) * K
+            for t in range(T):
+                s = centre + sign * (DY[t] * Wp + DX[t]) * C
+                for c in range(C):
+                    cf[np.uintp(d + c)] = xf[np.uintp(s + c)]
+                d += C
+
+    @njit(inline="always", error_model="numpy")
+    def channel_cols(x, xpc, ccols):
+        # ccols[t*C + c, i*W + j] = x[c, i + dy_t, j + dx_t] (0 outside): x copied once into
+        # the zero-bordered xpc (C, H+2P, W+2P), then every tap is the same row copy.
+        C, H, W = x.shape
+        for c in range(C):
+            for i in range(H):
+                src = x[c, i]
+                dst = xpc[c, i + P, P:P + W]
+                for j in range(W):
+                    dst[j] = src[j]
         for t in range(T):
             oy = DY[t] + P
             ox = DX[t] + P
-            for c in range(c_in):
-                for i in range(h):
-                    for j in range(w):
-                        cols[t, c, i, j] = xp[c, i + oy, j + ox]
+            for c in range(C):
+                row = ccols[t * C + c]
+                for i in range(H):
+                    src = xpc[c, i + oy, ox:ox + W]
+                    dst = row[i * W:i * W + W]
+                    for j in range(W):
+                        dst[j] = src[j]
 
-    @njit(cache=True, fastmath=False)
-    def col2im(dcols, dx_out):
-        # dx[c, i, j] = sum_t dcols[t, c, i - dy_t, j - dx_t], one image: a gather,
-        # plane by plane, so the plane (H*W floats) stays in L1 while the taps add up.
-        # Flat indices cast to unsigned (np.uintp): with signed ones Numba checks each
-        # for Python-style negative wraparound, and LLVM no longer vectorises the row
-        # loop (measured: 1.7x slower backward with 3-D signed indexing).
-        c_in, h, w = dx_out.shape
-        df = dcols.reshape(-1)
-        of = dx_out.reshape(-1)
-        for c in range(c_in):
-            plane = c * h * w                # start of plane dx[c]
-            for q in range(h * w):
-                of[np.uintp(plane + q)] = 0.0
-            for t in range(T):
-                dy = DY[t]
-                dx = DX[t]
-                slab = (t * c_in + c) * h * w
-                # output pixel (i, j) read pixel (i+dy, j+dx): its gradient goes there
-                for i in range(max(0, -dy), min(h, h - dy)):
-                    s = slab + i * w
-                    d = plane + (i + dy) * w + dx
-                    for j in range(max(0, -dx), min(w, w - dx)):
-                        of[np.uintp(d + j)] += df[np.uintp(s + j)]
+    @njit(inline="always", error_model="numpy")
+    def conv_image(src, w2, out, xp, cols, sign):
+        # out (R, HW) = w2 (R, T·S) · pixel_cols(src)ᵀ, strip by strip; src (S, H, W)
+        S, H, W = src.shape
+        HW = H * W
+        padded_hwc(src, xp)
+        for p0 in range(0, HW, SP):
+            p1 = min(p0 + SP, HW)
+            pixel_cols(xp, cols, p0, p1, W, sign)
+            gemm_abt_call(w2, cols, out[:, p0:p1], 0, w2.shape[0], 0, p1 - p0)
 
-    return {"im2col": im2col, "col2im": col2im, "taps": taps, "pad": P}
+    @njit(parallel=True, cache=True, error_model="numpy")
+    def forward(x, w_live, bias, y, xp, cols):
+        # y[n] = W_live · cols(x[n])ᵀ + b, images dealt to nch chunks (one per thread)
+        N = x.shape[0]
+        nch = xp.shape[0]
+        for ch in prange(nch):
+            for n in range(ch, N, nch):
+                conv_image(x[n], w_live, y[n], xp[ch], cols[ch], 1)
+                for o in range(y.shape[1]):
+                    yo = y[n, o]
+                    b = bias[o]
+                    for q in range(yo.shape[0]):
+                        yo[q] += b
+
+    @njit(parallel=True, cache=True, error_model="numpy")
+    def backward(x, gy, w_flip, dx, dw_n, gp, dcols, xpc, ccols, H, W, want_dx, want_dw):
+        # dx[n] = W_flip · dcols(dY[n])ᵀ;  dw_n[n] = dY[n] · ccols(x[n])ᵀ
+        # (x is a dummy when only dx is wanted: the sizes come from gy, H and W)
+        N, O = gy.shape[0], gy.shape[1]
+        C = x.shape[1]
+        nch = gp.shape[0]
+        for ch in prange(nch):
+            for n in range(ch, N, nch):
+                if want_dx:
+                    conv_image(gy[n].reshape(O, H, W), w_flip, dx[n], gp[ch], dcols[ch], -1)
+                if want_dw:
+                    channel_cols(x[n], xpc[ch], ccols[ch])
+                    gemm_abt_call(gy[n], ccols[ch], dw_n[n], 0, O, 0, T * C)
+
+    return {"forward": forward, "backward": backward, "taps": taps, "pad": P}
 
 
 def _compiled(k: int, mask_type: str) -> dict:
@@ -118,112 +178,86 @@ def _compiled(k: int, mask_type: str) -> dict:
     return _CACHE[key]
 
 
-class _Columns:
-    """One image's column buffer (T, C, H, W) and the zero-bordered scratch image im2col needs."""
+def _chunks(n_images: int) -> int:
+    """How many image chunks (one per Numba thread, at most one per image)."""
+    import numba
 
-    def __init__(self, fns, c_in, h, w, dtype):
-        p = fns["pad"]                                                     # k // 2
-        self.fill = fns["im2col"]
-        self.cols = _empty((len(fns["taps"]), c_in, h, w), dtype)
-        self.padded = np.zeros((c_in, h + 2 * p, w + 2 * p), dtype=dtype)
-        self.matrix = self.cols.reshape(len(fns["taps"]) * c_in, h * w)   # (T*C, H*W) view
-
-    def of(self, image):
-        """cols of one image (C, H, W), as the (T*C, H*W) matrix."""
-        self.fill(image, self.padded, self.cols)
-        return self.matrix
-
-
-def _dot_rows(a, bt, out):
-    """out = a @ btᵀ for rows of a and bt contiguous over the long axis (numba_gemm)."""
-    gemm_abt_call(a, bt, out, 0, out.shape[0], 0, out.shape[1])
+    return max(1, min(numba.get_num_threads(), n_images))
 
 
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
-    """y = conv2d(x, weight * mask) + bias over live taps: im2col + BLAS GEMM, one image at a time.
-
-    One image's columns (T*C x H*W floats: 0.6 MB for 5x5, 1.2 MB for 7x7 at
-    16 channels, 28x28) stay in L2 between im2col writing them and the GEMM
-    reading them; the whole batch's columns (19-38 MB) would go out to RAM."""
+    """y = conv2d(x, weight * mask) + bias over live taps (see the module docstring)."""
     n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.forward(x, weight, bias, mask_type, channel_groups)
-    x = np.ascontiguousarray(x)
-    cols = _Columns(_compiled(k, mask_type), c_in, h, w, x.dtype)
-    w_live = reference.live_weight(weight, mask_type)                    # (O, T*C)
-    y = _empty((n, c_out, h * w), x.dtype)             # reused buffers: see kernels/workspace.py
-    for i in range(n):
-        np.matmul(w_live, cols.of(x[i]), out=y[i])                       # Y[i] = W_live @ cols_i
-    if bias is not None:
-        y += bias.reshape(1, c_out, 1)
+    fns = _compiled(k, mask_type)
+    T, P, dt = len(fns["taps"]), fns["pad"], x.dtype
+    nch = _chunks(n)
+    w_live = np.ascontiguousarray(reference.live_weight(weight, mask_type), dtype=dt)  # (O, T*C)
+    b = np.zeros(c_out, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
+    y = _empty((n, c_out, h * w), dt)                  # reused buffers: see kernels/workspace.py
+    xp = np.zeros((nch, h + 2 * P, w + 2 * P, c_in), dt)                   # zero borders
+    cols = np.empty((nch, SP, T * c_in), dt)
+    fns["forward"](np.ascontiguousarray(x), w_live, b, y, xp, cols)
     return y.reshape(n, c_out, h, w)
 
 
-def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None):
-    """(dL/dx, dL/dw) in one pass over the batch, one image at a time:
+def _backward(grad_y, x, weight, mask_type, k, want_dx, want_dw):
+    n, c_out = grad_y.shape[:2]
+    c_in, h, w = x.shape[1:] if x is not None else (weight.shape[1],) + grad_y.shape[2:]
+    fns = _compiled(k, mask_type)
+    T, P, dt = len(fns["taps"]), fns["pad"], grad_y.dtype
+    nch = _chunks(n)
+    gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
+    if want_dx:                                        # W_flip[c, t*O + o] = W_live[o, t*C + c]
+        w_live = reference.live_weight(weight, mask_type).astype(dt, copy=False)
+        w_flip = np.ascontiguousarray(w_live.reshape(c_out, T, c_in).transpose(2, 1, 0)
+                                      ).reshape(c_in, T * c_out)
+        dx = _empty((n, c_in, h * w), dt)
+        gp = np.zeros((nch, h + 2 * P, w + 2 * P, c_out), dt)
+        dcols = np.empty((nch, SP, T * c_out), dt)
+    else:
+        w_flip, dx = np.empty((1, 1), dt), np.empty((1, 1, 1), dt)
+        gp, dcols = np.empty((nch, 1, 1, 1), dt), np.empty((nch, 1, 1), dt)
+    if want_dw:
+        dw_n = _empty((n, c_out, T * c_in), dt)
+        xpc = np.zeros((nch, c_in, h + 2 * P, w + 2 * P), dt)
+        ccols = _empty((nch, T * c_in, h * w), dt)
+        xc = np.ascontiguousarray(x)
+    else:
+        dw_n, xpc = np.empty((1, 1, 1), dt), np.empty((nch, 1, 1, 1), dt)
+        ccols, xc = np.empty((nch, 1, 1), dt), np.empty((1, c_in, h, w), dt)
+    fns["backward"](xc, gy, w_flip, dx, dw_n, gp, dcols, xpc, ccols, h, w, want_dx, want_dw)
+    dx = dx.reshape(n, c_in, h, w) if want_dx else None
+    # images added in order (not per thread): the result does not depend on the thread count
+    dw = reference.scatter_live(dw_n.sum(axis=0), mask_type, k, c_in) if want_dw else None
+    return dx, dw
 
-        cols_i = im2col(x[i])                 (rebuilt in L2: cheaper than keeping the batch's)
-        dW_live^T += cols_i @ dY[i]^T
-        dx[i] = col2im(W_live^T @ dY[i])
-    """
+
+def grad_input_and_weight(grad_y, x, weight, mask_type: str, channel_groups=None):
+    """(dL/dx, dL/dw) in one parallel pass over the batch."""
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
     checks.check_grad_weight(grad_y, x, mask_type, k, channel_groups)
     if channel_groups is not None:
         return (reference.grad_input(grad_y, weight, mask_type, channel_groups),
                 reference.grad_weight(grad_y, x, mask_type, k, channel_groups))
-    fns = _compiled(k, mask_type)
-    T = len(fns["taps"])
-    x = np.ascontiguousarray(x)
-    gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
-    w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
-    cols = _Columns(fns, c_in, h, w, x.dtype)
-    dcols = _empty((T, c_in, h, w), x.dtype)
-    dcols2 = dcols.reshape(T * c_in, h * w)
-    dw_live = np.zeros((c_out, T * c_in), dtype=x.dtype)                # see grad_weight
-    part = np.empty_like(dw_live)
-    dx = _empty((n, c_in, h, w), x.dtype)
-    for i in range(n):
-        _dot_rows(gy[i], cols.of(x[i]), part)                            # dY[i] @ cols_iᵀ
-        dw_live += part
-        np.matmul(w_live_t, gy[i], out=dcols2)                           # W_live^T @ dY[i]
-        fns["col2im"](dcols, dx[i])
-    return dx, reference.scatter_live(dw_live, mask_type, k, c_in)
+    return _backward(grad_y, x, weight, mask_type, k, True, True)
 
 
 def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
-    """dL/dx = col2im(W_live^T @ dY), one image at a time, the col2im a gather."""
+    """dL/dx: the convolution of dY with the flipped live taps (see the module docstring)."""
     n, c_in, h, w, c_out, k = checks.check_grad_input(grad_y, weight, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.grad_input(grad_y, weight, mask_type, channel_groups)
-    fns = _compiled(k, mask_type)
-    T = len(fns["taps"])
-    gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
-    w_live_t = np.ascontiguousarray(reference.live_weight(weight, mask_type).T)   # (T*C, O)
-    dcols = _empty((T, c_in, h, w), grad_y.dtype)
-    dx = _empty((n, c_in, h, w), grad_y.dtype)
-    for i in range(n):
-        np.matmul(w_live_t, gy[i], out=dcols.reshape(T * c_in, h * w))
-        fns["col2im"](dcols, dx[i])
-    return dx
+    return _backward(grad_y, None, weight, mask_type, k, True, False)[0]
 
 
 def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None):
-    """dL/dw: dW_live = sum_n dY[n] @ cols[n]^T on live taps, scattered to (O, C, k, k); dead taps 0."""
+    """dL/dw: dW_live = Σ_n dY[n] · ccols(x[n])ᵀ on live taps, scattered to (O, C, k, k); dead taps 0."""
     n, c_in, h, w, c_out, k = checks.check_grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
     if channel_groups is not None:
         return reference.grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
-    x = np.ascontiguousarray(x)
-    gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
-    cols = _Columns(_compiled(k, mask_type), c_in, h, w, x.dtype)
-    # dW_live += dY[i] @ cols_iᵀ: rows of dY[i] and of cols_i are both contiguous over
-    # the H·W pixels, the dot-product form of kernels/numba_gemm.py (K = H·W is long:
-    # measured ~1.5x OpenBLAS's AVX2 kernels on this product)
-    dw_live = np.zeros((c_out, cols.matrix.shape[0]), dtype=x.dtype)
-    part = np.empty_like(dw_live)
-    for i in range(n):
-        _dot_rows(gy[i], cols.of(x[i]), part)                            # dY[i] @ cols_iᵀ
-        dw_live += part
-    return reference.scatter_live(dw_live, mask_type, k, c_in)
+    return _backward(grad_y, x, None, mask_type, k, False, True)[1]
 
 
 def grad_bias(grad_y):

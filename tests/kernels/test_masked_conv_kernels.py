@@ -247,6 +247,36 @@ def test_numba_cpu_random_shapes(n, c_in, c_out, h, w, case, seed):
 
 
 @needs_numba
+@pytest.mark.parametrize("k, mt", [(3, "A"), (5, "B"), (7, "A")])
+def test_numba_cpu_several_strips_and_more_images_than_threads(k, mt):
+    """Images of 9 x 15 = 135 pixels run as pixel strips of SP = 64, 64 and 7,
+    and 5 images are dealt out to the thread chunks (the last one short)."""
+    nb = mc.backend_module("numba")
+    assert 9 * 15 > 2 * nb.SP
+    check_backend(nb, np.random.default_rng(k), 5, 3, 7, 9, 15, k, mt, None, np.float64, 1e-12)
+
+
+@needs_numba
+def test_numba_cpu_masked_conv_does_not_depend_on_thread_count():
+    """Images are independent and dW is summed image by image in order, so 1
+    thread and all threads give bit-identical results."""
+    import numba
+    nb = mc.backend_module("numba")
+    rng = np.random.default_rng(21)
+    x, wt, b, gy = make(rng, 7, 4, 6, 9, 10, 5, np.float32)
+    old, got = numba.get_num_threads(), []
+    try:
+        for threads in (1, numba.config.NUMBA_NUM_THREADS):
+            numba.set_num_threads(threads)
+            got.append([a.copy() for a in (nb.forward(x, wt, b, "A"),
+                                           *nb.grad_input_and_weight(gy, x, wt, "A"))])
+    finally:
+        numba.set_num_threads(old)
+    for one, many in zip(*got):
+        np.testing.assert_array_equal(one, many)
+
+
+@needs_numba
 def test_numba_direct_forward_matches_reference():
     nb = mc.backend_module("numba")
     rng = np.random.default_rng(12)
