@@ -24,7 +24,6 @@ conv_cpu.png.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 
@@ -180,8 +179,8 @@ def run(quick: bool = False) -> dict:
 def save(result: dict, stem: str = "conv_cpu") -> str:
     os.makedirs(RESULTS, exist_ok=True)
     path = os.path.join(RESULTS, stem + ".json")
-    with open(path, "w") as f:
-        json.dump(result, f, indent=2)
+    from scratchnet.serialization import write_json
+    write_json(result, path)                         # atomic
     try:
         import matplotlib
         matplotlib.use("Agg")

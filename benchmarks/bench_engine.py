@@ -26,7 +26,6 @@ synchronisation).  Results: benchmarks/results/engine_cpu.json (+ .png);
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -183,8 +182,8 @@ def main(argv=None):
               f"{c['ratio_torch_over_ours']:.2f}   (loss rel diff {c['loss_rel_diff_last']:.1e})")
     os.makedirs(RESULTS, exist_ok=True)
     stem = "engine_cpu_quick" if args.quick else "engine_cpu"
-    with open(os.path.join(RESULTS, stem + ".json"), "w") as f:
-        json.dump(result, f, indent=2)
+    from scratchnet.serialization import write_json
+    write_json(result, os.path.join(RESULTS, stem + ".json"))   # atomic
     if _plot(result, os.path.join(RESULTS, stem + ".png")):
         print(f"wrote {os.path.join(RESULTS, stem)}.json and .png")
     return result

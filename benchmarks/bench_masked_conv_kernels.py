@@ -20,7 +20,6 @@ Results go to benchmarks/results/masked_conv_kernels_gpu.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -282,12 +281,11 @@ def run(quick: bool = False, save: bool = True, threads: int | None = None) -> d
     if save:
         os.makedirs(RESULTS, exist_ok=True)
         suffix = ("_quick" if quick else "") + (f"_{threads}t" if threads is not None else "")
-        with open(os.path.join(RESULTS, f"masked_conv_kernels_cpu{suffix}.json"), "w") as fh:
-            json.dump(out["cpu"], fh, indent=2)
+        from scratchnet.serialization import write_json
+        write_json(out["cpu"], os.path.join(RESULTS, f"masked_conv_kernels_cpu{suffix}.json"))
         plot_cpu(out["cpu"], os.path.join(RESULTS, f"masked_conv_kernels_cpu{suffix}.png"))
         if gpu is not None:
-            with open(os.path.join(RESULTS, f"masked_conv_kernels_gpu{suffix}.json"), "w") as fh:
-                json.dump(gpu, fh, indent=2)
+            write_json(gpu, os.path.join(RESULTS, f"masked_conv_kernels_gpu{suffix}.json"))
     return out
 
 

@@ -328,8 +328,8 @@ def main(argv=None):
     coretype = os.environ.get("OPENBLAS_CORETYPE")
     stem = "rnn_kernels_cpu" + (f"_openblas-{coretype}" if coretype else "")
     path = os.path.join(RESULTS, stem + ".json")
-    with open(path, "w") as fh:
-        json.dump(result, fh, indent=2)
+    from scratchnet.serialization import write_json
+    write_json(result, path)                         # atomic
     plot(result, os.path.join(RESULTS, stem + ".png"))
     print(json.dumps(result["cpu"], indent=1))
     print("wrote", path)
