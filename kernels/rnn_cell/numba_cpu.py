@@ -8,7 +8,7 @@ Same equations as ``reference.py`` (read that first).  What is different:
   when a step has enough units to pay for a parallel region, else serially;
 * an LSTM sequence runs its whole time loop inside Numba: each step's
   product [x_t | h_t] [W_ih | W_hh]ᵀ (input projection and recurrence in one)
-  is the dot-product GEMM of ``kernels/numba_gemm.py``, fused with the cell,
+  is the register-tile GEMM of ``kernels/numba_tile_gemm.py``, fused with the cell,
   and the batch is cut into blocks of rb rows that run on their own threads
   from t = 0 to T without meeting (see "LSTM sequence" below).  The products
   over all T·N rows at once (dx, dW_ih, dW_hh at the end) are Numba GEMMs on
@@ -44,7 +44,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..numba_gemm import gemm_abt_call, matmul_abt_par
+from ..numba_tile_gemm import gemm_panels_call, matmul_panels_par, pack_panels
 from ..workspace import empty as _empty
 from .numba_exp import sigmoid, tanh
 from .reference import weight_gradients
@@ -158,7 +158,7 @@ def _lstm_backward_ser(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
 # WHOLE time loop by itself, on its own thread (prange over blocks), with no
 # synchronisation between timesteps.  Per step and block:
 #
-#     hh[rows] = [x_t | h_t][rows] [W_ih | W_hh]ᵀ   gemm_abt_call (numba_gemm.py)
+#     hh[rows] = [x_t | h_t][rows] [W_ih | W_hh]ᵀ   gemm_panels_call (numba_tile_gemm.py)
 #     act, c_{t+1}, h_{t+1} = cell(hh + b_ih + b_hh) _lstm_forward_row, per row
 #
 # and backward, per step and block (t = T−1 … 0):
@@ -166,45 +166,35 @@ def _lstm_backward_ser(rec, skip, d_out, dc, act, c_prev, c_next, valid, dg):
 #     dG_t[rows], dc = cell_backward(rec + d_out_t, dc)   _lstm_backward_row
 #     rec[rows] = dG_t[rows] W_hh          ∂L/∂h_t through the gates
 #
-# The step products are the dot-product form of numba_gemm.py: rows of
-# [x_t | h_t] and of [W_ih | W_hh] are both contiguous over I + H (forward),
-# rows of dG_t and of W_hhᵀ over 4H (backward; W_hhᵀ is copied once per
-# call).  On these per-step shapes (16-32 rows, K = 128-1024) it runs
-# 140-170 GFLOP/s on one thread against 90-110 for the outer-product
-# micro-kernel.  gemm_abt_call is a separate compiled function, so the
-# fastmath flags it needs (reassociation) stay out of the cell code here.
+# The step products are the register-tile GEMM of numba_tile_gemm.py: a
+# 4-row × 64-column (float32) tile of the result stays in vector registers
+# for the whole k loop.  Its B operand, [W_ih | W_hh]ᵀ forward and W_hh
+# backward, is packed once per call into contiguous panels of 64 columns
+# (``pack_panels``); each step streams every panel once per 4 rows of the
+# block, from L2.  On these shapes (16-32 rows, K = 320-1024) it runs ~210-225
+# GFLOP/s on one thread, against 140-170 for the dot-product form this file
+# used before.  gemm_panels_call is a separate compiled function, so nothing
+# of its code generation leaks into the cell code here.
 #
 # Why the input projection is inside the step: as a product of its own over
-# all T·N rows it has K = I (64 in the benchmark), and a dot product that
-# short spends as much time adding its SIMD lanes together as multiplying
-# (measured 50-70 GFLOP/s per thread).  Inside the step it lengthens K from
-# H to I + H at the step product's speed, and it needs no (T, N, 4H) array of
-# projected inputs written and read back.
+# all T·N rows it would need a (T, N, 4H) array of projected inputs written
+# and read back; inside the step it just lengthens K from H to I + H.
 #
-# The blocks also write the operands of the weight gradient transposed:
-# [x_t | h_t]ᵀ (forward) and dG_tᵀ (backward), the columns t·N + n of
-# (I + H, T·N) and (4H, T·N) arrays, so that dW = dGᵀ [X | H] is one more
-# dot-product GEMM with both operands contiguous over the T·N rows.
+# The backward blocks also write dG_tᵀ, the columns t·N + n of a (4H, T·N)
+# array: the A operand of dW = dGᵀ [X | H_prev], whose rows the register tile
+# reads as scalars (one row of A per row of the tile).
 #
-# Block shape.  Every step reads all of [W_ih | W_hh] (4H·(I + H) values:
-# 1.3 MB in float32 at H = 256, more than a core's L2 here), once per group
-# of 6 or 4 rows of the block.  The product is taken in panels of jb of its
-# rows (about 128 KB), and all of the block's row groups pass over a panel
-# while it sits in L2.  Blocks are as big as the thread count allows
-# (rb = N/threads, a multiple of 4), so the weights come from L3/memory once
-# per step and thread.
-PANEL_BYTES = 128 * 1024
+# Block shape.  Blocks are as big as the thread count allows (rb =
+# N/threads, a multiple of 4 for the 4-row tile), so the weights are read
+# from L3/memory once per step and thread.
 RB_MIN = 4
 
 
-def _blocking(N, K, itemsize):
-    """(rb, jb): batch rows per block (one block per thread) and rows of the
-    K-contiguous operand per panel."""
+def _blocking(N):
+    """rb: batch rows per block (one block per thread)."""
     threads = max(1, numba.get_num_threads())
     rb = -(-N // threads)                               # ceil(N / threads)
-    rb = max(RB_MIN, -(-rb // 4) * 4)                   # a multiple of the 4-row micro-kernel
-    jb = max(4, (PANEL_BYTES // (K * itemsize)) // 4 * 4)
-    return rb, jb
+    return max(RB_MIN, -(-rb // 4) * 4)                 # a multiple of the 4-row tile
 
 
 @njit(inline="always", error_model="numpy")
@@ -230,46 +220,41 @@ def _write_transposed(src, dst, n0, n1, m0):
 
 
 @njit(inline="always", error_model="numpy")
-def _lstm_forward_block(bias, w_cat, xh, xhT, cs, acts, valid, hh, n0, n1, jb):
+def _lstm_forward_block(bias, w_panels, xh, cs, acts, valid, hh, n0, n1):
     I = xh.shape[2] - cs.shape[2]
-    N = xh.shape[1]
-    G = w_cat.shape[0]
+    K = xh.shape[2]
     for t in range(acts.shape[0]):
-        _write_transposed(xh[t], xhT, n0, n1, t * N)       # [x_t | h_t]ᵀ, for dW later
-        for j0 in range(0, G, jb):                         # hh = [x_t | h_t] [W_ih | W_hh]ᵀ
-            gemm_abt_call(xh[t], w_cat, hh, n0, n1, j0, min(j0 + jb, G))
+        gemm_panels_call(xh[t], w_panels, hh, n0, n1, 0, K, False)   # hh = [x_t | h_t] [W_ih | W_hh]ᵀ
         for n in range(n0, n1):                            # + b, cell; h_{t+1} into xh[t+1]
             _lstm_forward_row(bias, hh[n], xh[t, n, I:], cs[t, n], valid[t, n], acts[t, n],
                               xh[t + 1, n, I:], cs[t + 1, n])
 
 
 @njit(inline="always", error_model="numpy")
-def _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, n0, n1, jb):
-    H = w_hhT.shape[0]
+def _lstm_backward_block(d_out, acts, cs, valid, w_hh_panels, rec, skip, dc, dG, dGT, n0, n1):
     N = cs.shape[1]
+    G = dG.shape[2]
     for t in range(acts.shape[0] - 1, -1, -1):
         for n in range(n0, n1):
             _lstm_backward_row(rec[n], skip[n], d_out[t, n], dc[n], acts[t, n], cs[t, n],
                                cs[t + 1, n], valid[t, n], dG[t, n])
-        for j0 in range(0, H, jb):                         # rec = dG_t W_hh, panel by panel
-            gemm_abt_call(dG[t], w_hhT, rec, n0, n1, j0, min(j0 + jb, H))
-        _write_transposed(dG[t], dGT, n0, n1, t * N)      # dGᵀ, for dW in the dot form
+        gemm_panels_call(dG[t], w_hh_panels, rec, n0, n1, 0, G, False)   # rec = dG_t W_hh
+        _write_transposed(dG[t], dGT, n0, n1, t * N)      # dGᵀ, the A operand of dW
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lstm_forward_seq(bias, w_cat, xh, xhT, cs, acts, valid, hh, rb, jb):
+def _lstm_forward_seq(bias, w_panels, xh, cs, acts, valid, hh, rb):
     N = xh.shape[1]
     for b in prange((N + rb - 1) // rb):
-        _lstm_forward_block(bias, w_cat, xh, xhT, cs, acts, valid, hh, b * rb,
-                            min(b * rb + rb, N), jb)
+        _lstm_forward_block(bias, w_panels, xh, cs, acts, valid, hh, b * rb, min(b * rb + rb, N))
 
 
 @njit(parallel=True, cache=True, error_model="numpy")
-def _lstm_backward_seq(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, rb, jb):
+def _lstm_backward_seq(d_out, acts, cs, valid, w_hh_panels, rec, skip, dc, dG, dGT, rb):
     N = cs.shape[1]
     for b in prange((N + rb - 1) // rb):
-        _lstm_backward_block(d_out, acts, cs, valid, w_hhT, rec, skip, dc, dG, dGT, b * rb,
-                             min(b * rb + rb, N), jb)
+        _lstm_backward_block(d_out, acts, cs, valid, w_hh_panels, rec, skip, dc, dG, dGT, b * rb,
+                             min(b * rb + rb, N))
 
 
 # ----------------------------------------------------------------------------
@@ -450,7 +435,7 @@ def _valid(lengths, T, N):
 # forward above took ~2000 page faults per call, ~55 % of its time at H = 128).
 #
 # One thread pool per path.  The LSTM's products over all T·N rows run in
-# Numba's pool (numba_gemm.matmul_abt_par), like its sequence kernels: a NumPy
+# Numba's pool (numba_tile_gemm.matmul_panels_par), like its sequence kernels: a NumPy
 # BLAS call leaves OpenBLAS's worker thread spinning after it returns, on the
 # core that the next Numba parallel region needs (measured on 2 cores: the
 # LSTM backward took 26 ms with BLAS weight gradients, 12 ms without the
@@ -468,21 +453,21 @@ def _projection(x, w_ih, b_ih):
     return xg.reshape(T, N, G)
 
 
-def _lstm_weight_gradients(xhT, dG, dGT, w_ih, cache):
+def _lstm_weight_gradients(xh, dG, dGT, w_ih, cache):
     """dx = dG W_ih, [dW_ih | dW_hh] = dGᵀ [X | H_prev], db = Σ_rows dG.
 
-    Both products are the dot-product form of numba_gemm.py, threaded:
-    dx from rows of dG and of W_ihᵀ (contiguous over the 4H gates; W_ihᵀ is a
-    small copy), dW from rows of dGᵀ and of [X | H_prev]ᵀ (both contiguous
-    over the T·N rows; the sequence kernels wrote them):
-        dW[g, c] = Σ_m dGᵀ[g, m] · [X | H_prev]ᵀ[c, m]."""
+    Both products are the register-tile GEMM of numba_tile_gemm.py on Numba's
+    threads.  dx: A = the rows of dG, B = W_ih (4H, I) in panels.  dW: A =
+    the rows of dGᵀ (written by the backward sequence kernel), B = the T·N
+    rows [x_t | h_t] of ``xh`` (the forward's buffer) in panels:
+        dW[g, c] = Σ_m dGᵀ[g, m] · [X | H_prev][m, c]."""
     T, N, G = dG.shape
     I = w_ih.shape[1]
     dG2 = dG.reshape(T * N, G)
     dx = _empty((T * N, I), dG.dtype)
-    matmul_abt_par(dG2, _c(w_ih.T), dx)
-    dw = _empty((G, xhT.shape[0]), dG.dtype)
-    matmul_abt_par(dGT, xhT, dw)
+    matmul_panels_par(dG2, pack_panels(_c(w_ih).astype(dG.dtype, copy=False)), dx)
+    dw = _empty((G, xh.shape[2]), dG.dtype)
+    matmul_panels_par(dGT, pack_panels(xh[:T].reshape(T * N, xh.shape[2])), dw)
     db = dG2.sum(axis=0)
     db_ih = db if cache["has_b_ih"] else None
     db_hh = db.copy() if cache["has_b_hh"] else None
@@ -499,13 +484,11 @@ def _masked_out(hs, valid):
 
 def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     """The input projection rides in the step product: row n of step t is
-    [x_t | h_t] (I + H values), multiplied by [W_ih | W_hh]ᵀ in one dot-form
-    GEMM, and b_ih + b_hh is added in the cell.  One product of K = I + H per
-    step instead of a separate K = I product over all T·N rows up front, whose
-    short dot products (K = 64) ran at half the speed.  The rows live in
-    ``xh`` (T + 1, N, I + H): the cell writes h_{t+1} straight into
-    xh[t + 1, :, I:], and the block kernel also writes [x_t | h_t]ᵀ into
-    ``xhT``, the operand of the weight gradient."""
+    [x_t | h_t] (I + H values), multiplied by [W_ih | W_hh]ᵀ (packed once into
+    panels) in one register-tile GEMM, and b_ih + b_hh is added in the cell.
+    The rows live in ``xh`` (T + 1, N, I + H): the cell writes h_{t+1} straight
+    into xh[t + 1, :, I:], and the backward's weight gradient reads the rows
+    t < T of it as its B operand."""
     T, N, I = x.shape
     H = h0.shape[1]
     dt = x.dtype
@@ -514,7 +497,6 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
     xh[:T, :, :I] = x
     xh[T, :, :I] = 0
     xh[0, :, I:] = h0
-    xhT = _empty((I + H, T * N), dtype=dt)
     cs = _empty((T + 1, N, H), dtype=dt)
     cs[0] = c0
     acts = _empty((T, N, G), dtype=dt)
@@ -525,11 +507,10 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
             bias += b
     w_cat = np.concatenate([w_ih, w_hh], axis=1).astype(dt, copy=False)   # [W_ih | W_hh]
     hh = np.empty((N, G), dtype=dt)                     # pre-activations of one step
-    rb, jb = _blocking(N, I + H, dt.itemsize)
-    _lstm_forward_seq(bias, w_cat, xh, xhT, cs, acts, valid, hh, rb, jb)
+    _lstm_forward_seq(bias, pack_panels(w_cat.T), xh, cs, acts, valid, hh, _blocking(N))
     hs = xh[:, :, I:]                                   # (T + 1, N, H) view
     cache = dict(kind="lstm", w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None,
-                 has_b_hh=b_hh is not None, acts=acts, hs=hs, xhT=xhT, cs=cs, valid=valid)
+                 has_b_hh=b_hh is not None, acts=acts, hs=hs, xh=xh, cs=cs, valid=valid)
     return _masked_out(hs, valid), hs[T].copy(), cs[T].copy(), cache
 
 
@@ -541,10 +522,10 @@ def lstm_sequence_backward(cache, d_out, d_hn, d_cn):
     dc = np.zeros_like(cs[0]) if d_cn is None else np.array(d_cn, order="C")
     dG = _empty((T, N, G), dtype=acts.dtype)
     dGT = _empty((G, T * N), acts.dtype)                 # dG transposed, written alongside
-    rb, jb = _blocking(N, G, acts.dtype.itemsize)
-    _lstm_backward_seq(_c(d_out), acts, cs, valid, _c(cache["w_hh"].T), rec, skip, dc, dG, dGT,
-                       rb, jb)
-    dx, dw_ih, dw_hh, db_ih, db_hh = _lstm_weight_gradients(cache["xhT"], dG, dGT,
+    w_hh_panels = pack_panels(_c(cache["w_hh"]).astype(acts.dtype, copy=False))
+    _lstm_backward_seq(_c(d_out), acts, cs, valid, w_hh_panels, rec, skip, dc, dG, dGT,
+                       _blocking(N))
+    dx, dw_ih, dw_hh, db_ih, db_hh = _lstm_weight_gradients(cache["xh"], dG, dGT,
                                                            cache["w_ih"], cache)
     return dx, rec + skip, dc, dw_ih, dw_hh, db_ih, db_hh
 
