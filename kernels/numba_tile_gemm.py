@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit, prange
 
 from .numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
+from .workspace import empty as workspace_empty
 
 _FM = {"contract"}       # the scalar tail: a·b + c as one FMA, like vfma
 
@@ -211,7 +212,7 @@ def pack_panels(b, out=None):
     W = panel_width(b.dtype)
     P = -(-N // W)
     if out is None:
-        out = np.empty((P, K, W), dtype=b.dtype)
+        out = workspace_empty((P, K, W), dtype=b.dtype)   # reused buffer: no page faults per call
     _pack(b, out)
     return out
 

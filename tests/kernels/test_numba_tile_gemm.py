@@ -141,9 +141,9 @@ def test_simd_intrinsics_reject_wrong_types():
     from numba import njit
     from numba.core.errors import TypingError
     try:
-        from scratchnet.kernels.numba_simd import vload, vfma, vsplat
+        from scratchnet.kernels.numba_simd import vload, vfma
     except ImportError:
-        from kernels.numba_simd import vload, vfma, vsplat
+        from kernels.numba_simd import vload, vfma
 
     with pytest.raises(TypingError, match="vload: expected a 2-D array"):
         njit(lambda x: vload(x, 0, 0))(np.zeros(16, np.float32))
