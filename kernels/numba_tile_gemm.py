@@ -210,22 +210,56 @@ def pack_panels(b, out=None):
     contiguous, zero-padded past column N (W = ``panel_width``)."""
     K, N = b.shape
     W = panel_width(b.dtype)
-    P = -(-N // W)
     if out is None:
-        out = workspace_empty((P, K, W), dtype=b.dtype)   # reused buffer: no page faults per call
+        out = workspace_empty((-(-N // W), K, W), dtype=b.dtype)  # reused: no page faults per call
     _pack(b, out)
+    return out
+
+
+def pack_panels_t(bt, out=None):
+    """The panels of B = btᵀ from bt (N, K) itself (e.g. a weight W whose
+    product is x·Wᵀ): out[p, k, q] = bt[pW + q, k], zero past row N of bt."""
+    N, K = bt.shape
+    W = panel_width(bt.dtype)
+    if out is None:
+        out = workspace_empty((-(-N // W), K, W), dtype=bt.dtype)
+    _pack_t(bt, out)
     return out
 
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
 def _pack(b, out):
+    """Row k of panel p is the contiguous slice b[k, pW : pW + W]: a copy."""
     P, K, W = out.shape
     N = b.shape[1]
     for p in range(P):
+        w = min(W, N - p * W)
         for k in range(K):
-            for q in range(W):
-                j = p * W + q
-                out[p, k, q] = b[k, j] if j < N else 0
+            dst, src = out[p, k], b[k, p * W:p * W + w]
+            for q in range(w):
+                dst[q] = src[q]
+            for q in range(w, W):
+                dst[q] = 0
+
+
+@njit(cache=True, boundscheck=False, error_model="numpy")
+def _pack_t(bt, out):
+    """A transpose, in blocks of 16 k: row pW + q of bt gives 16 contiguous
+    values, written down column q of 16 panel rows (a 16 x W block of out,
+    4 KB in float32, that stays in L1 until it is full)."""
+    P, K, W = out.shape
+    N = bt.shape[0]
+    for p in range(P):
+        w = min(W, N - p * W)
+        for k0 in range(0, K, 16):
+            k1 = min(k0 + 16, K)
+            for q in range(w):
+                src = bt[p * W + q, k0:k1]
+                for r in range(k1 - k0):
+                    out[p, k0 + r, q] = src[r]
+            for q in range(w, W):
+                for r in range(k1 - k0):
+                    out[p, k0 + r, q] = 0
 
 
 def matmul(a, b):

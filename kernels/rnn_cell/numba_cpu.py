@@ -44,7 +44,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..numba_tile_gemm import gemm_panels_call, matmul_panels_par, pack_panels, panel_width
+from ..numba_tile_gemm import (gemm_panels_call, matmul_panels_par, pack_panels, pack_panels_t,
+                               panel_width)
 from ..workspace import empty as _empty
 from .numba_exp import sigmoid, tanh
 from .reference import weight_gradients
@@ -514,8 +515,8 @@ def lstm_sequence_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, lengths=None):
         if b is not None:
             bias += b
     w_panels = _empty((-(-G // panel_width(dt)), I + H, panel_width(dt)), dtype=dt)
-    pack_panels(w_ih.T.astype(dt, copy=False), w_panels[:, :I])          # [W_ih | W_hh]ᵀ,
-    pack_panels(w_hh.T.astype(dt, copy=False), w_panels[:, I:])          # panel by panel
+    pack_panels_t(_c(w_ih).astype(dt, copy=False), w_panels[:, :I])      # [W_ih | W_hh]ᵀ,
+    pack_panels_t(_c(w_hh).astype(dt, copy=False), w_panels[:, I:])      # panel by panel
     hh = np.empty((N, G), dtype=dt)                     # pre-activations of one step
     _lstm_forward_seq(bias, w_panels, xh, cs, acts, valid, hh, _blocking(N))
     hs = xh[:, :, I:]                                   # (T + 1, N, H) view

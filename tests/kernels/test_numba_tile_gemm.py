@@ -123,6 +123,11 @@ def test_pack_panels_layout_and_padding():
     np.testing.assert_array_equal(p[1, :, :6], b[:, 64:])
     assert not p[1, :, 6:].any()                        # zero padding past column N
     assert TG.panel_width(np.float64) == 32
+    bt = np.arange(70 * 20, dtype=np.float32).reshape(70, 20)   # K = 20: a ragged 16-block
+    np.testing.assert_array_equal(TG.pack_panels_t(bt), TG.pack_panels(np.ascontiguousarray(bt.T)))
+    out = np.full((2, 20, 64), np.nan, np.float32)
+    TG.pack_panels_t(bt, out)                           # into a given buffer, padding written
+    np.testing.assert_array_equal(out, TG.pack_panels(np.ascontiguousarray(bt.T)))
 
 
 def test_matmul_rejects_bad_operands():
