@@ -97,26 +97,37 @@ def layer_gemm_flop(T, N, I, H):
     return 2.0 * M * G * (3 * I + 3 * H)
 
 
-def bench_gemm_step(torch, H, repeats, N=32):
-    """The per-step recurrent GEMM (N, H) @ (H, 4H): NumPy's BLAS, torch.mm, and
-    the Numba micro-kernel (kernels/numba_gemm.py) that the Numba LSTM inlines."""
+def bench_gemm_step(torch, H, repeats, N=32, I=64):
+    """The per-step product of the Numba LSTM, [x_t | h_t] (N, I + H) @
+    [W_ih | W_hh]ᵀ (I + H, 4H), by torch.mm, NumPy's BLAS and the three Numba
+    GEMM forms: the outer-product and dot-product forms of
+    kernels/numba_gemm.py and the register-tile form of
+    kernels/numba_tile_gemm.py (what the LSTM uses, with the weights packed
+    in panels once per call, outside the time loop, so outside the timing)."""
     try:
-        from scratchnet.kernels import numba_gemm
+        from scratchnet.kernels import numba_gemm, numba_tile_gemm
     except ImportError:
-        from kernels import numba_gemm
+        from kernels import numba_gemm, numba_tile_gemm
     rng = np.random.default_rng(4)
-    h = rng.standard_normal((N, H)).astype(np.float32)
-    w = rng.standard_normal((H, 4 * H)).astype(np.float32)
-    out = np.empty((N, 4 * H), np.float32)
-    out_nb = np.empty((N, 4 * H), np.float32)
-    numba_gemm.matmul(h, w, out_nb)                                # compile before timing
-    th, tw = torch.tensor(h), torch.tensor(w)
-    med = interleaved({"torch_mm": lambda: torch.mm(th, tw),
-                       "numpy_matmul": lambda: np.matmul(h, w, out=out),
-                       "numba_gemm": lambda: numba_gemm.matmul(h, w, out_nb)},
-                      repeats * 20)
-    flop = 2.0 * N * H * 4 * H
-    return dict(shape=dict(M=N, K=H, N=4 * H), gflops={k: flop / v / 1e9 for k, v in med.items()})
+    K, G = I + H, 4 * H
+    xh = rng.standard_normal((N, K)).astype(np.float32)
+    w = rng.standard_normal((G, K)).astype(np.float32)          # [W_ih | W_hh]
+    wt = np.ascontiguousarray(w.T)
+    panels = numba_tile_gemm.pack_panels_t(w).copy()
+    outs = {k: np.empty((N, G), np.float32) for k in ("numpy", "outer", "dot", "tile")}
+    runs = {"numpy_matmul": lambda: np.matmul(xh, wt, out=outs["numpy"]),
+            "numba_outer": lambda: numba_gemm.matmul(xh, wt, outs["outer"]),
+            "numba_dot": lambda: numba_gemm.gemm_abt_call(xh, w, outs["dot"], 0, N, 0, G),
+            "numba_tile": lambda: numba_tile_gemm.gemm_panels_call(xh, panels, outs["tile"], 0, N,
+                                                                   0, K, False)}
+    for run in runs.values():                                      # compile before timing
+        run()
+    for name, out in outs.items():                                 # and check every result
+        np.testing.assert_allclose(out, outs["numpy"], rtol=1e-4, atol=1e-3, err_msg=name)
+    txh, twt = torch.tensor(xh), torch.tensor(wt)
+    med = interleaved({"torch_mm": lambda: torch.mm(txh, twt), **runs}, repeats * 20)
+    flop = 2.0 * N * K * G
+    return dict(shape=dict(M=N, K=K, N=G), gflops={k: flop / v / 1e9 for k, v in med.items()})
 
 
 def bench_cpu_cell(rc, dispatch, torch, H, repeats, N=32, I=64):

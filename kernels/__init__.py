@@ -13,8 +13,11 @@ reader can compare them line by line:
     <path>/triton_kernel.py Triton
 
 ``dispatch`` picks the implementation (see ``use``).  Shared pieces:
-``numba_gemm.py`` (matrix products written in Numba) and ``workspace.py``
-(large CPU buffers reused across calls; ``empty_cache()`` releases them).
+``numba_simd.py`` (a SIMD vector type for Numba), ``numba_tile_gemm.py``
+(the register-tile matrix product built on it, used by the LSTM),
+``numba_gemm.py`` (two simpler matrix-product forms, used by the masked
+convolution) and ``workspace.py`` (large CPU buffers reused across calls;
+``empty_cache()`` releases them).
 """
 from .dispatch import BACKENDS, available, available_backends, current, select, use, why_unavailable
 from .workspace import empty_cache

@@ -1,5 +1,11 @@
 """Small matrix products in Numba, for the CPU kernels that must not leave Numba.
 
+(Two forms are here: the outer-product and the dot-product form.  A third,
+faster one that keeps a tile of C in vector registers needs a vector type
+Numba does not have; it lives in numba_simd.py and numba_tile_gemm.py, and
+the LSTM uses it.  This file's dot-product form still runs the masked
+convolution.)
+
 Why a GEMM of our own, when NumPy has a BLAS?
 
 * The recurrent step of an LSTM is a small product (N = 32 rows of h times
