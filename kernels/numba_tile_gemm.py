@@ -140,24 +140,22 @@ def gemm_tiles(a, b, c, i0, i1, bj0, cj0, n, k0, k1, acc):
     L = lanes(c)
     W = 4 * L
     j = 0
-    while j + W <= n:                                   # 4-vector column groups
+    while j + L <= n:               # column groups: 4 vectors wide while they fit, then 1
+        wide = j + W <= n
         i = i0
-        while i + 4 <= i1:
-            _tile_4x4(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
+        while i + 4 <= i1:                              # 4 rows at a time
+            if wide:
+                _tile_4x4(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
+            else:
+                _tile_4x1(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
             i += 4
-        while i < i1:
-            _tile_1x4(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
+        while i < i1:                                   # leftover rows, one at a time
+            if wide:
+                _tile_1x4(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
+            else:
+                _tile_1x1(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
             i += 1
-        j += W
-    while j + L <= n:                                   # single vectors
-        i = i0
-        while i + 4 <= i1:
-            _tile_4x1(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
-            i += 4
-        while i < i1:
-            _tile_1x1(a, b, c, i, bj0 + j, cj0 + j, k0, k1, acc)
-            i += 1
-        j += L
+        j += W if wide else L
     if j < n:                                           # n mod L columns
         _columns_scalar(a, b, c, i0, i1, bj0 + j, cj0 + j, n - j, k0, k1, acc)
 
