@@ -21,8 +21,8 @@ Why a GEMM of our own, when NumPy has a BLAS?
   products (all T·N rows at once) ran 50-90 GFLOP/s against BLAS's ~100 (no
   packing of B into cache-sized panels, no register-resident C tile); the
   dot-product form further down, where both operands are contiguous over K,
-  runs them at 120-170, so the LSTM's weight gradients and all three
-  products of the masked convolution use it.
+  runs them at 120-170, so all three products of the masked convolution
+  use it.
 
 The micro-kernel: 4 rows of C by 4 steps of k
 ---------------------------------------------
@@ -76,30 +76,18 @@ thread on the LSTM's shapes, against OpenBLAS's ~105 here).
 
 Where the dot form loses: each C value ends with a horizontal sum of its 16
 lanes (about 8 instructions), once per K.  With K = 64 that is as much work as
-the multiplies (measured 50-90 GFLOP/s), so callers avoid short K (the LSTM
-folds its K = I input projection into the K = H step product).
+the multiplies (measured 50-90 GFLOP/s), so callers avoid short K.
 
 The price of ``reassoc`` is a different (but fixed) summation order: results
 are reproducible run to run, and differ from a sequential sum by rounding only.
 
-Large products and threads
---------------------------
-``matmul_par`` (outer-product form) and ``matmul_abt_par`` (dot-product form)
-cut C into tiles that threads (``prange``) compute independently; each tile
-is written by one thread with a fixed order of operations, so the result does
-not depend on the thread count.  The Numba LSTM uses the dot-product one for
-its products over all T·N rows instead of NumPy's BLAS (``matmul_par`` is
-for operands that are not contiguous over K, e.g. a transposed view): a BLAS call leaves OpenBLAS's own
-worker thread spinning (by default for about 2^28 cycles) on a core that
-Numba's next parallel region needs.  Measured on a 2-core machine: the LSTM
-backward took 26 ms with BLAS for its weight gradients, 12 ms when nothing
-spun (OMP_WAIT_POLICY=passive and OPENBLAS_THREAD_TIMEOUT=4).  Keeping every
-product in one thread pool removes the fight without touching the user's
-environment.
+Threaded drivers for large products are in numba_tile_gemm.py (the faster
+form); ``matmul`` below is a one-thread driver of the outer-product form for
+the tests and for ``benchmarks/bench_rnn_kernels.py``, which compares the forms.
 """
 from __future__ import annotations
 
-from numba import njit, prange
+from numba import njit
 
 _FM = {"contract"}
 
@@ -319,52 +307,9 @@ def gemm_abt(a, bt, c, i0, i1, j0, j1):
 @njit(cache=True, fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
 def gemm_abt_call(a, bt, c, i0, i1, j0, j1):
     """``gemm_abt`` as a function of its own (not inlined), so it keeps its
-    fastmath flags inside a caller that has other ones: the LSTM sequence
-    kernels call it from their time loop and keep their exp/σ/tanh code free
-    of reassociation (its Cody–Waite range reduction relies on the order of
-    its subtractions)."""
+    fastmath flags (reassociation) inside a caller that has other ones, such
+    as the masked convolution's parallel loop over images."""
     gemm_abt(a, bt, c, i0, i1, j0, j1)
-
-
-# Tile sizes, measured on (1600, 64-1024) x (64-1024, 64-1024) products:
-# outer-product form: 32 rows x 512 columns of C, K in blocks of 256 (the B
-# panel, 256 x 512 floats, stays in L2 while the tile's rows pass over it);
-# dot-product form: 48 x 64 blocks of C (8 groups of 6 rows; their A and Bᵀ
-# rows stay in L2; 32 x 64 was 2-7 % slower).
-_MB, _NB, _KB = 32, 512, 256
-_MB_DOT, _NB_DOT = 48, 64
-
-
-@njit(parallel=True, cache=True, fastmath=_FM, boundscheck=False, error_model="numpy")
-def matmul_par(a, b, out):
-    """out (M, N) = a (M, K) @ b (K, N): outer-product form on threads.
-    a any strides (a transposed view is fine); b, out C-contiguous."""
-    M, N = out.shape
-    K = a.shape[1]
-    nm = (M + _MB - 1) // _MB
-    nn = (N + _NB - 1) // _NB
-    for t in prange(nm * nn):                        # one tile of C per iteration
-        i0 = (t // nn) * _MB
-        i1 = min(i0 + _MB, M)
-        j0 = (t % nn) * _NB
-        j1 = min(j0 + _NB, N)
-        for i in range(i0, i1):
-            out[i, j0:j1] = 0
-        for k0 in range(0, K, _KB):
-            gemm_acc_k(a, b, out, i0, i1, j0, j1, k0, min(k0 + _KB, K))
-
-
-@njit(parallel=True, cache=True, fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
-def matmul_abt_par(a, bt, out):
-    """out (M, N) = a (M, K) @ bt (N, K)ᵀ: dot-product form on threads.
-    a, bt, out C-contiguous."""
-    M, N = out.shape
-    nm = (M + _MB_DOT - 1) // _MB_DOT
-    nn = (N + _NB_DOT - 1) // _NB_DOT
-    for t in prange(nm * nn):
-        i0 = (t // nn) * _MB_DOT
-        j0 = (t % nn) * _NB_DOT
-        gemm_abt(a, bt, out, i0, min(i0 + _MB_DOT, M), j0, min(j0 + _NB_DOT, N))
 
 
 @njit(cache=True, fastmath=_FM, error_model="numpy")

@@ -54,40 +54,9 @@ def test_gemm_acc_touches_only_its_block():
     np.testing.assert_allclose(c, want, rtol=1e-13, atol=1e-13)
 
 
-# Shapes for the threaded drivers: more than one tile in each direction
-# (tiles are 32 x 512 with K blocks of 256, and 32 x 64 for the dot form),
-# ragged in every direction, plus K = 0 and single rows/columns.
-PAR_SHAPES = [(1, 1, 1), (5, 0, 3), (7, 5, 3), (33, 70, 65), (70, 300, 530), (4, 9, 131)]
-
-
-@pytest.mark.parametrize("M, K, N", PAR_SHAPES)
-@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-5)])
-def test_matmul_par_matches_numpy(M, K, N, dtype, tol):
-    rng = np.random.default_rng(M + 7 * K + 13 * N)
-    a = rng.standard_normal((M, K)).astype(dtype)
-    b = rng.standard_normal((K, N)).astype(dtype)
-    want = a.astype(np.float64) @ b.astype(np.float64)
-    for a_in in (a, np.ascontiguousarray(a.T).T):         # C-ordered and transposed view
-        out = np.full((M, N), np.nan, dtype=dtype)
-        G.matmul_par(a_in, b, out)
-        np.testing.assert_allclose(out, want, rtol=tol, atol=tol * max(1.0, np.sqrt(K)))
-
-
-@pytest.mark.parametrize("M, K, N", PAR_SHAPES)
-@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-13), (np.float32, 2e-5)])
-def test_matmul_abt_par_matches_numpy(M, K, N, dtype, tol):
-    rng = np.random.default_rng(M + 5 * K + 11 * N)
-    a = rng.standard_normal((M, K)).astype(dtype)
-    bt = rng.standard_normal((N, K)).astype(dtype)
-    out = np.full((M, N), np.nan, dtype=dtype)
-    G.matmul_abt_par(a, bt, out)
-    want = a.astype(np.float64) @ bt.astype(np.float64).T
-    np.testing.assert_allclose(out, want, rtol=tol, atol=tol * max(1.0, np.sqrt(K)))
-
-
 def test_gemm_abt_call_writes_only_its_block():
     """c[i0:i1, j0:j1] = a[i0:i1] @ bt[j0:j1]ᵀ (overwrites); the rest of c is
-    untouched: the LSTM's batch blocks and W_hh panels write one shared array."""
+    untouched: callers write blocks of one shared array."""
     rng = np.random.default_rng(2)
     a, bt = rng.standard_normal((10, 7)), rng.standard_normal((13, 7))
     c = rng.standard_normal((10, 13))
@@ -112,26 +81,3 @@ def test_gemm_abt_every_row_split(rows):
     want[i0:i0 + rows, j0:j1] = a[i0:i0 + rows] @ bt[j0:j1].T
     G.gemm_abt_call(a, bt, c, i0, i0 + rows, j0, j1)
     np.testing.assert_allclose(c, want, rtol=1e-12, atol=1e-12)
-
-
-def test_threaded_results_do_not_depend_on_thread_count():
-    """Each tile of C is computed by one thread in a fixed order: bit-identical
-    results with 1 thread and with all of them."""
-    import numba
-    rng = np.random.default_rng(3)
-    a = rng.standard_normal((70, 300)).astype(np.float32)
-    b = rng.standard_normal((300, 90)).astype(np.float32)
-    bt = np.ascontiguousarray(b.T)
-    old = numba.get_num_threads()
-    got = []
-    try:
-        for threads in (1, numba.config.NUMBA_NUM_THREADS):
-            numba.set_num_threads(threads)
-            o1, o2 = np.empty((70, 90), np.float32), np.empty((70, 90), np.float32)
-            G.matmul_par(a, b, o1)
-            G.matmul_abt_par(a, bt, o2)
-            got.append((o1, o2))
-    finally:
-        numba.set_num_threads(old)
-    np.testing.assert_array_equal(got[0][0], got[1][0])
-    np.testing.assert_array_equal(got[0][1], got[1][1])
