@@ -14,10 +14,10 @@ reader can compare them line by line:
 
 ``dispatch`` picks the implementation (see ``use``).  Shared pieces:
 ``numba_simd.py`` (a SIMD vector type for Numba), ``numba_tile_gemm.py``
-(the register-tile matrix product built on it, used by the LSTM),
-``numba_gemm.py`` (two simpler matrix-product forms, used by the masked
-convolution) and ``workspace.py`` (large CPU buffers reused across calls;
-``empty_cache()`` releases them).
+(the register-tile matrix product built on it, used by the LSTM; the masked
+convolution has its own tiles of the same kind), ``numba_gemm.py`` (two
+simpler matrix-product forms, kept for comparison) and ``workspace.py``
+(large CPU buffers reused across calls; ``empty_cache()`` releases them).
 """
 from .dispatch import BACKENDS, available, available_backends, current, select, use, why_unavailable
 from .workspace import empty_cache

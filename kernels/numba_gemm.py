@@ -3,8 +3,10 @@
 (Two forms are here: the outer-product and the dot-product form.  A third,
 faster one that keeps a tile of C in vector registers needs a vector type
 Numba does not have; it lives in numba_simd.py and numba_tile_gemm.py, and
-the LSTM uses it.  This file's dot-product form still runs the masked
-convolution.)
+every kernel now uses it: the LSTM directly, the masked convolution as tiles
+that read the padded image in place.  This file stays as the first two steps
+of that story, and ``benchmarks/bench_rnn_kernels.py`` times all three forms
+on one product.)
 
 Why a GEMM of our own, when NumPy has a BLAS?
 
@@ -21,8 +23,8 @@ Why a GEMM of our own, when NumPy has a BLAS?
   products (all T·N rows at once) ran 50-90 GFLOP/s against BLAS's ~100 (no
   packing of B into cache-sized panels, no register-resident C tile); the
   dot-product form further down, where both operands are contiguous over K,
-  runs them at 120-170, so all three products of the masked convolution
-  use it.
+  runs them at 120-170 (the masked convolution used it until it moved to
+  the register tile).
 
 The micro-kernel: 4 rows of C by 4 steps of k
 ---------------------------------------------

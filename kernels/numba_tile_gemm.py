@@ -1,7 +1,10 @@
 """C = A·B with a register-resident tile of C: the BLAS micro-kernel, in Numba.
 
 This is the fastest of the three GEMM forms in this folder (numba_gemm.py has
-the other two) and the one the Numba LSTM uses for all its products.
+the other two) and the one the Numba LSTM uses for all its products.  The
+masked convolution (masked_conv/numba_cpu.py) uses the same 4 × 4-vector
+tile, written out again there because its B operand is not a matrix in
+memory but the padded image read at one offset per tap.
 
 The micro-kernel: 4 rows of C by 4 vector registers of columns
 ---------------------------------------------------------------

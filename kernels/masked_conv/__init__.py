@@ -15,7 +15,7 @@ Masks and channel groups are defined in ``masks.py``.  Arrays are NumPy
 Implementations side by side (``scratchnet.kernels.use(name)`` forces one):
 
     reference.py      NumPy/CuPy live-tap im2col + one GEMM (the spec)
-    numba_cpu.py      Numba pixel-strip columns + dot-product GEMMs (numba_gemm), images on threads
+    numba_cpu.py      Numba implicit GEMM: register tiles reading the padded image in place
     numba_cuda.py     Numba CUDA, one thread per output element
     triton_kernel.py  Triton implicit GEMM over live taps
 """

@@ -1,53 +1,71 @@
-"""Masked convolution with Numba on the CPU: implicit-GEMM-style tiles over live taps, images on threads.
+"""Masked convolution with Numba on the CPU: implicit GEMM on the padded-width grid.
 
-Same math as ``reference.py`` (read that first): with the T live taps
-(dy_t, dx_t) and W_live (O, T·C) the live columns of the weight,
+Same math as ``reference.py`` (read that first).  With the T live taps
+d_t = (dy_t, dx_t) and W_live (O, T·C) the live columns of the weight,
 
-    y[n, o, p]  = b[o] + Σ_{t, c} W_live[o, t·C + c] · x[n, c, p + d_t]       forward
-    dx[n, c, q] =        Σ_{t, o} W_live[o, t·C + c] · dY[n, o, q − d_t]      input gradient
-    dW_live[o, t·C + c] = Σ_{n, p} dY[n, o, p] · x[n, c, p + d_t]             weight gradient
+    y[n, o, p]  = b[o] + Σ_{t, c} W_live[o, t·C + c] · x[n, c, p + d_t]      forward
+    dx[n, c, p] =        Σ_{t, o} W_live[o, t·C + c] · dY[n, o, p − d_t]     input gradient
+    dW_live[o, t·C + c] = Σ_{n, p} dY[n, o, p] · x[n, c, p + d_t]            weight gradient
 
-(p, q are pixels (i, j); x is 0 outside the image: "same" padding).  All three
-are products whose operands are both contiguous over the summed axis, the
-dot-product form C = A·Bᵀ of ``kernels/numba_gemm.py`` (``gemm_abt_call``):
+(p = (i, j) a pixel; x is 0 outside the image: "same" padding).  The input
+gradient is the forward's twin: a convolution of dY with the flipped taps
+−d_t and the weight W_flip[c, t·O + o] = W_live[o, t·C + c].
 
-    forward       Y[n] (O, HW)  = W_live (O, T·C)  · colsᵀ,   cols[p, t·C + c] = x[c, p + d_t]
-    input grad    dX[n] (C, HW) = W_flip (C, T·O)  · dcolsᵀ,  dcols[p, t·O + o] = dY[o, p − d_t]
-    weight grad   dW_n (O, T·C) = dY[n] (O, HW)    · ccolsᵀ,  ccols[t·C + c, p] = x[c, p + d_t]
+The padded-width grid: no im2col at all
+---------------------------------------
+Copy the image once into a zero-bordered plane of width Wp = W + 2P
+(P = k // 2) and number the pixels on *that* grid, q = i·Wp + j.  A shift by
+d_t is then one constant offset for every pixel,
 
-``cols`` and ``dcols`` are "pixel-major" columns: row p holds, tap after tap,
-the C (or O) channel values that output pixel p reads, so each row is
-contiguous over the sum; they are built from a zero-bordered HWC copy of the
-image, one copy of C floats per (pixel, tap), for a strip of SP pixels at a
-time (64 pixels x T·C floats: 48-96 KB, in L1/L2 while the GEMM reads it).
-``ccols`` are the classic channel-major columns (row t·C + c is the image
-plane shifted by d_t), contiguous over the pixels, which the weight gradient
-sums over.  The input gradient is the forward's twin: the transposed
-convolution of dY is a convolution with the flipped taps −d_t and the weight
-W_flip[c, t·O + o] = W_live[o, t·C + c].
+    x[c, (i, j) + d_t] = xs[c·plane + q + off_t],   off_t = (P + dy_t)·Wp + P + dx_t
 
-What this buys (measured, batch 32, 16 -> 32 channels, 28x28, float32):
+(plane = (H + 2P)·Wp), so row t·C + c of the im2col matrix is simply the
+contiguous slice xs[c·plane + off_t : … + H·Wp] of the padded planes.  The
+GEMM reads its B operand straight from there: nothing is copied per tap.
+The price is the 2P "junk" columns j = W … Wp−1 of every row of the grid,
+computed and thrown away (2/30 of the work for k = 3 at W = 28, 6/34 for
+k = 7).  Copying the columns instead (the im2col way) cost more than the
+GEMM itself on these shapes: a 7x7 "A" forward was 3.0 ms of GEMM and ~3 ms
+of copying; it is now ~3.7 ms in all.
 
-* No BLAS.  The old version (im2col + OpenBLAS per image, col2im for dx) ran
-  its GEMMs at ~100 GFLOP/s (OpenBLAS's AVX2 kernels on these machines); the
-  dot-product GEMM runs these shapes at 120-160.  Forward 5x5 "A": 4.2-5.0
-  -> 3.0-3.9 ms, 7x7 "A": 7.9-9.1 -> 5.5-5.6 ms, one thread.
-* No col2im: the input gradient is a GEMM like the forward, not a GEMM
-  followed by a scatter-add over taps.
-* Threads from Numba only.  Images are independent, so the batch is dealt
-  out to ``nch`` chunks (one per Numba thread, ``prange``) and each chunk
-  runs whole images with its own scratch buffers.  The old per-image
-  OpenBLAS calls made 2-thread timings swing 2x (OpenBLAS's spinning pool
-  against Numba's and PyTorch's).
-* The weight gradient is summed per image (dW_n) and the images added in
-  order afterwards, so results do not depend on the thread count.
+The products, each a register-tile micro-kernel (numba_tile_gemm.py explains
+the 4 rows × 4 vectors tile; L = 16 float32 or 8 float64 lanes):
+
+    forward     ys (O, Qr) = W_live (O, T·C) · B,   B[t·C + c, q] = xs[c·plane + q + off_t]
+    input grad  ys (C, Qr) = W_flip (C, T·O) · B',  B'[t·O + o, q] = gs[o·plane + q + off'_t]
+    weight grad dW_n (O, T·Cp) = gw (O, Q) · B'',   B''[q, t·Cp + c] = xh[(q + off_t)·Cp + c]
+
+* Forward and input gradient (``conv_tile``): a tile is 4 output channels ×
+  4L consecutive grid pixels; for each (t, c) it loads 4 vectors of B from
+  the padded plane and 4 weights.  The grid is rounded up to Qr, a multiple
+  of 4L (the planes have a zero tail for it), so there are no leftover
+  columns; ``conv_image`` then copies the W real columns of each row out
+  (adding the bias).
+* Weight gradient (``dw_tile``): the sum runs over the pixels q of the grid,
+  so B must be contiguous along the channels: x is copied once more into an
+  HWC padded image xh (H+2P)·Wp × Cp, with the channels zero-padded to
+  Cp, a multiple of L.  Then each vector of 16 columns t·Cp + c … + L−1 lies
+  in one tap, and a tile's 4 vectors may come from 4 different taps (their
+  start addresses are computed once per tile).  gw is dY on the grid, with
+  its junk columns 0, so they add nothing.  The pixels are summed in blocks
+  of QB (the tile's slice of xh stays in L1 between row groups).
+* Leftover rows (O or C not a multiple of 4) and the last column vectors of
+  dW are handled by *clamping*: rows i+1 … i+3 past the end repeat the last
+  row, vectors past the end repeat the last vector.  A repeat computes the
+  very same FMA chain as the real one, so storing it twice is harmless, and
+  one micro-kernel covers every shape.
+
+Threads and determinism: images are independent, so the batch is dealt out
+to ``nch`` chunks (one per Numba thread, ``prange``), each with its own
+scratch buffers.  dW is summed per image (dW_n) and the images are added in
+order afterwards, so results do not depend on the thread count, and every
+output value is one fixed FMA chain over (t, c) (over q for dW) whatever
+tile computed it.
 
 The live-tap list is baked in at compile time: ``_compiled(k, mask_type)``
 builds one set of ``@njit`` functions per (k, mask), whose loops over taps
-run over constant tuples DY, DX (cached in a dict, and on disk by
-``cache=True``).  Index arithmetic in the copy loops uses flat unsigned
-indices (``np.uintp``): with signed ones Numba checks each for Python-style
-negative wraparound and the copy loops stop vectorizing.
+run over the constant tuples DY, DX (cached in a dict, and on disk by
+``cache=True``).
 
 Spatial masks only: with ``channel_groups`` the functions fall back to the
 NumPy reference (the centre tap's channel mask is not specialised here).
@@ -56,13 +74,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numba_gemm import gemm_abt_call
+from ..numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
 from ..workspace import empty as _empty
 from . import checks, reference
 from .masks import live_taps
 
 _CACHE: dict = {}
-SP = 64          # pixels per strip of pixel-major columns
+QB = 256         # grid pixels per block of the weight-gradient sum
 
 
 def _build(k: int, mask_type: str) -> dict:
@@ -74,99 +92,162 @@ def _build(k: int, mask_type: str) -> dict:
     DY = tuple(dy for dy, _ in taps)       # compile-time constants
     DX = tuple(dx for _, dx in taps)
     P = k // 2
+    opts = dict(error_model="numpy", boundscheck=False)
 
-    @njit(inline="always", error_model="numpy")
-    def padded_hwc(src, dst):
-        # dst[i + P, j + P, c] = src[c, i, j]; dst's border was zeroed by the caller
-        # and is never written, so it stays 0 (the "same" padding).
+    @njit(inline="always", **opts)
+    def tap_offset(t, Wp, sign):
+        # grid offset of tap t: x[c, (i, j) + sign·d_t] = plane_c[q + off], q = i·Wp + j
+        return (P + sign * DY[t]) * Wp + P + sign * DX[t]
+
+    @njit(inline="always", **opts)
+    def conv_tile(w2, xs, ys, i, q, S, plane, Wp, sign):
+        # ys[i:i+4, q:q+4L] = Σ_{t, s} w2[i+r, t·S + s] · xs[0, s·plane + q + off_t + …]
+        L = lanes(ys)
+        R = ys.shape[0]
+        r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)  # clamped rows
+        z = vzero(ys)
+        s00, s01, s02, s03 = z, z, z, z
+        s10, s11, s12, s13 = z, z, z, z
+        s20, s21, s22, s23 = z, z, z, z
+        s30, s31, s32, s33 = z, z, z, z
+        a0, a1, a2, a3 = w2[r0], w2[r1], w2[r2], w2[r3]
+        kk = 0                                                 # column of w2: t·S + s
+        for t in range(T):
+            col = tap_offset(t, Wp, sign) + q                  # B row (t, 0) starts here
+            for s in range(S):
+                b0, b1, b2, b3 = vload(xs, 0, col), vload(xs, 0, col + L), vload(xs, 0, col + 2 * L), vload(xs, 0, col + 3 * L)
+                x = vsplat(ys, a0[kk])                         # s_0v += w2[r0, kk] · b_v
+                s00, s01, s02, s03 = vfma(x, b0, s00), vfma(x, b1, s01), vfma(x, b2, s02), vfma(x, b3, s03)
+                x = vsplat(ys, a1[kk])
+                s10, s11, s12, s13 = vfma(x, b0, s10), vfma(x, b1, s11), vfma(x, b2, s12), vfma(x, b3, s13)
+                x = vsplat(ys, a2[kk])
+                s20, s21, s22, s23 = vfma(x, b0, s20), vfma(x, b1, s21), vfma(x, b2, s22), vfma(x, b3, s23)
+                x = vsplat(ys, a3[kk])
+                s30, s31, s32, s33 = vfma(x, b0, s30), vfma(x, b1, s31), vfma(x, b2, s32), vfma(x, b3, s33)
+                col += plane                                   # next channel's plane
+                kk += 1
+        vstore(ys, r0, q, s00); vstore(ys, r0, q + L, s01); vstore(ys, r0, q + 2 * L, s02); vstore(ys, r0, q + 3 * L, s03)
+        vstore(ys, r1, q, s10); vstore(ys, r1, q + L, s11); vstore(ys, r1, q + 2 * L, s12); vstore(ys, r1, q + 3 * L, s13)
+        vstore(ys, r2, q, s20); vstore(ys, r2, q + L, s21); vstore(ys, r2, q + 2 * L, s22); vstore(ys, r2, q + 3 * L, s23)
+        vstore(ys, r3, q, s30); vstore(ys, r3, q + L, s31); vstore(ys, r3, q + 2 * L, s32); vstore(ys, r3, q + 3 * L, s33)
+
+    @njit(inline="always", **opts)
+    def padded_planes(src, xs, Wp, plane):
+        # xs[0, c·plane + (i+P)·Wp + j+P] = src[c, i, j]; the border and tail stay 0
         C, H, W = src.shape
         for c in range(C):
             for i in range(H):
+                row = src[c, i]
+                d = xs[0, c * plane + (i + P) * Wp + P:c * plane + (i + P) * Wp + P + W]
                 for j in range(W):
-                    dst[i + P, j + P, c] = src[c, i, j]
+                    d[j] = row[j]
 
-    @njit(inline="always", error_model="numpy")
-    def pixel_cols(xp, cols, p0, p1, W, sign):
-        # cols[p - p0, t*C + c] = xp[i + P + sign*dy_t, j + P + sign*dx_t, c] for the
-        # strip of pixels p = i*W + j in [p0, p1): sign +1 for the forward (x at p + d_t),
-        # -1 for the input gradient (dY at p - d_t).  One copy of C floats per tap.
-        C = xp.shape[2]
-        Wp = xp.shape[1]
-        K = cols.shape[1]
-        xf = xp.reshape(-1)
-        cf = cols.reshape(-1)
-        for p in range(p0, p1):
-            i = p // W
-            j = p % W
-            centre = ((i + P) * Wp + j + P) * C            # flat index of xp[i+P, j+P, 0]
-            d = (p - p0) * K
-            for t in range(T):
-                s = centre + sign * (DY[t] * Wp + DX[t]) * C
-                for c in range(C):
-                    cf[np.uintp(d + c)] = xf[np.uintp(s + c)]
-                d += C
-
-    @njit(inline="always", error_model="numpy")
-    def channel_cols(x, xpc, ccols):
-        # ccols[t*C + c, i*W + j] = x[c, i + dy_t, j + dx_t] (0 outside): x copied once into
-        # the zero-bordered xpc (C, H+2P, W+2P), then every tap is the same row copy.
-        C, H, W = x.shape
-        for c in range(C):
+    @njit(inline="always", **opts)
+    def conv_image(src, w2, out, xs, ys, bias, sign):
+        # out (R, H·W) = w2 (R, T·S) · B(src) + bias, B read from the padded planes of src (S, H, W)
+        S, H, W = src.shape
+        Wp = W + 2 * P
+        plane = (H + 2 * P) * Wp
+        padded_planes(src, xs, Wp, plane)
+        R, Qr = ys.shape
+        for q in range(0, Qr, 4 * lanes(ys)):                  # 4L grid pixels ...
+            for i in range(0, R, 4):                           # ... by 4 rows per tile
+                conv_tile(w2, xs, ys, i, q, S, plane, Wp, sign)
+        for r in range(R):                                     # the real columns, plus the bias
+            b = bias[r]
             for i in range(H):
-                src = x[c, i]
-                dst = xpc[c, i + P, P:P + W]
+                g = ys[r, i * Wp:i * Wp + W]
+                o = out[r, i * W:i * W + W]
+                for j in range(W):
+                    o[j] = g[j] + b
+
+    @njit(inline="always", **opts)
+    def dw_tile(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
+        # dw[i:i+4, j:j+4L] (+)= Σ_{q0 ≤ q < q1} gw[i+r, q] · xh[0, (q + off_t)·Cp + c]  (column t·Cp + c)
+        L = lanes(dw)
+        R, ncol = dw.shape
+        r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)        # clamped rows
+        k0, k1, k2, k3 = j, min(j + L, ncol - L), min(j + 2 * L, ncol - L), min(j + 3 * L, ncol - L)
+        t = k0 // Cp                        # vector v: tap t = k_v // Cp, channels k_v − t·Cp … + L−1
+        e0 = tap_offset(t, Wp, 1) * Cp + k0 - t * Cp
+        t = k1 // Cp
+        e1 = tap_offset(t, Wp, 1) * Cp + k1 - t * Cp
+        t = k2 // Cp
+        e2 = tap_offset(t, Wp, 1) * Cp + k2 - t * Cp
+        t = k3 // Cp
+        e3 = tap_offset(t, Wp, 1) * Cp + k3 - t * Cp
+        if acc:
+            s00, s01, s02, s03 = vload(dw, r0, k0), vload(dw, r0, k1), vload(dw, r0, k2), vload(dw, r0, k3)
+            s10, s11, s12, s13 = vload(dw, r1, k0), vload(dw, r1, k1), vload(dw, r1, k2), vload(dw, r1, k3)
+            s20, s21, s22, s23 = vload(dw, r2, k0), vload(dw, r2, k1), vload(dw, r2, k2), vload(dw, r2, k3)
+            s30, s31, s32, s33 = vload(dw, r3, k0), vload(dw, r3, k1), vload(dw, r3, k2), vload(dw, r3, k3)
+        else:
+            z = vzero(dw)
+            s00, s01, s02, s03 = z, z, z, z
+            s10, s11, s12, s13 = z, z, z, z
+            s20, s21, s22, s23 = z, z, z, z
+            s30, s31, s32, s33 = z, z, z, z
+        a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
+        for q in range(q0, q1):
+            e = q * Cp
+            b0, b1, b2, b3 = vload(xh, 0, e0 + e), vload(xh, 0, e1 + e), vload(xh, 0, e2 + e), vload(xh, 0, e3 + e)
+            x = vsplat(dw, a0[q])                              # s_0v += dY[r0, q] · b_v
+            s00, s01, s02, s03 = vfma(x, b0, s00), vfma(x, b1, s01), vfma(x, b2, s02), vfma(x, b3, s03)
+            x = vsplat(dw, a1[q])
+            s10, s11, s12, s13 = vfma(x, b0, s10), vfma(x, b1, s11), vfma(x, b2, s12), vfma(x, b3, s13)
+            x = vsplat(dw, a2[q])
+            s20, s21, s22, s23 = vfma(x, b0, s20), vfma(x, b1, s21), vfma(x, b2, s22), vfma(x, b3, s23)
+            x = vsplat(dw, a3[q])
+            s30, s31, s32, s33 = vfma(x, b0, s30), vfma(x, b1, s31), vfma(x, b2, s32), vfma(x, b3, s33)
+        vstore(dw, r0, k0, s00); vstore(dw, r0, k1, s01); vstore(dw, r0, k2, s02); vstore(dw, r0, k3, s03)
+        vstore(dw, r1, k0, s10); vstore(dw, r1, k1, s11); vstore(dw, r1, k2, s12); vstore(dw, r1, k3, s13)
+        vstore(dw, r2, k0, s20); vstore(dw, r2, k1, s21); vstore(dw, r2, k2, s22); vstore(dw, r2, k3, s23)
+        vstore(dw, r3, k0, s30); vstore(dw, r3, k1, s31); vstore(dw, r3, k2, s32); vstore(dw, r3, k3, s33)
+
+    @njit(inline="always", **opts)
+    def weight_grad_image(x, gy, dw, xh, gw, Wp):
+        # dw (O, T·Cp) = Σ_q gw[:, q] ⊗ B''[q, :], x (C, H, W) and gy (O, H·W) one image
+        C, H, W = x.shape
+        O, Cp = gy.shape[0], xh.shape[1]
+        for c in range(C):                                     # xh[(i+P)·Wp + j+P, c] = x[c, i, j]
+            for i in range(H):
+                for j in range(W):
+                    xh[(i + P) * Wp + j + P, c] = x[c, i, j]
+        for o in range(O):                                     # gw[o, i·Wp + j] = dY[o, i, j]
+            for i in range(H):
+                src = gy[o, i * W:i * W + W]
+                dst = gw[o, i * Wp:i * Wp + W]
                 for j in range(W):
                     dst[j] = src[j]
-        for t in range(T):
-            oy = DY[t] + P
-            ox = DX[t] + P
-            for c in range(C):
-                row = ccols[t * C + c]
-                for i in range(H):
-                    src = xpc[c, i + oy, ox:ox + W]
-                    dst = row[i * W:i * W + W]
-                    for j in range(W):
-                        dst[j] = src[j]
+        xf = xh.reshape(1, -1)
+        Q = H * Wp
+        for q0 in range(0, Q, QB):
+            q1 = min(q0 + QB, Q)
+            for j in range(0, dw.shape[1], 4 * lanes(dw)):
+                for i in range(0, O, 4):
+                    dw_tile(gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
 
-    @njit(inline="always", error_model="numpy")
-    def conv_image(src, w2, out, xp, cols, sign):
-        # out (R, HW) = w2 (R, T·S) · pixel_cols(src)ᵀ, strip by strip; src (S, H, W)
-        S, H, W = src.shape
-        HW = H * W
-        padded_hwc(src, xp)
-        for p0 in range(0, HW, SP):
-            p1 = min(p0 + SP, HW)
-            pixel_cols(xp, cols, p0, p1, W, sign)
-            gemm_abt_call(w2, cols, out[:, p0:p1], 0, w2.shape[0], 0, p1 - p0)
-
-    @njit(parallel=True, cache=True, error_model="numpy")
-    def forward(x, w_live, bias, y, xp, cols):
-        # y[n] = W_live · cols(x[n])ᵀ + b, images dealt to nch chunks (one per thread)
+    @njit(parallel=True, cache=True, **opts)
+    def forward(x, w_live, bias, y, xs, ys):
+        # y[n] = W_live · B(x[n]) + b, images dealt to nch chunks (one per thread)
         N = x.shape[0]
-        nch = xp.shape[0]
+        nch = xs.shape[0]
         for ch in prange(nch):
             for n in range(ch, N, nch):
-                conv_image(x[n], w_live, y[n], xp[ch], cols[ch], 1)
-                for o in range(y.shape[1]):
-                    yo = y[n, o]
-                    b = bias[o]
-                    for q in range(yo.shape[0]):
-                        yo[q] += b
+                conv_image(x[n], w_live, y[n], xs[ch], ys[ch], bias, 1)
 
-    @njit(parallel=True, cache=True, error_model="numpy")
-    def backward(x, gy, w_flip, dx, dw_n, gp, dcols, xpc, ccols, H, W, want_dx, want_dw):
-        # dx[n] = W_flip · dcols(dY[n])ᵀ;  dw_n[n] = dY[n] · ccols(x[n])ᵀ
+    @njit(parallel=True, cache=True, **opts)
+    def backward(x, gy, w_flip, zero_bias, dx, dw_n, gs, ys, xh, gw, H, W, want_dx, want_dw):
+        # dx[n] = W_flip · B'(dY[n]);  dw_n[n] = gw(dY[n]) · B''(x[n])
         # (x is a dummy when only dx is wanted: the sizes come from gy, H and W)
         N, O = gy.shape[0], gy.shape[1]
-        C = x.shape[1]
-        nch = gp.shape[0]
+        nch = gs.shape[0]
         for ch in prange(nch):
             for n in range(ch, N, nch):
                 if want_dx:
-                    conv_image(gy[n].reshape(O, H, W), w_flip, dx[n], gp[ch], dcols[ch], -1)
+                    conv_image(gy[n].reshape(O, H, W), w_flip, dx[n], gs[ch], ys[ch], zero_bias, -1)
                 if want_dw:
-                    channel_cols(x[n], xpc[ch], ccols[ch])
-                    gemm_abt_call(gy[n], ccols[ch], dw_n[n], 0, O, 0, T * C)
+                    weight_grad_image(x[n], gy[n], dw_n[n], xh[ch], gw[ch], W + 2 * P)
 
     return {"forward": forward, "backward": backward, "taps": taps, "pad": P}
 
@@ -185,20 +266,35 @@ def _chunks(n_images: int) -> int:
     return max(1, min(numba.get_num_threads(), n_images))
 
 
+def _grid(h, w, P, dt):
+    """(Wp, plane, Qr, L): padded width, padded plane size, grid pixels rounded up
+    to a multiple of 4L, and L (lanes per vector register for dtype dt)."""
+    L = 64 // np.dtype(dt).itemsize
+    wp = w + 2 * P
+    return wp, (h + 2 * P) * wp, -(-(h * wp) // (4 * L)) * (4 * L), L
+
+
+def _planes(nch, channels, plane, P, L, dt):
+    """Zeroed padded planes, one set per chunk, with a tail for the grid's rounding
+    (reads reach (channels−1)·plane + 2P·Wp + 2P + Qr − 1 < channels·plane + 2P + 4L)."""
+    return np.zeros((nch, 1, channels * plane + 2 * P + 4 * L), dt)
+
+
 def forward(x, weight, bias, mask_type: str, channel_groups=None):
     """y = conv2d(x, weight * mask) + bias over live taps (see the module docstring)."""
     n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
     if channel_groups is not None:
         return reference.forward(x, weight, bias, mask_type, channel_groups)
     fns = _compiled(k, mask_type)
-    T, P, dt = len(fns["taps"]), fns["pad"], x.dtype
+    P, dt = fns["pad"], x.dtype
+    wp, plane, qr, L = _grid(h, w, P, dt)
     nch = _chunks(n)
     w_live = np.ascontiguousarray(reference.live_weight(weight, mask_type), dtype=dt)  # (O, T*C)
     b = np.zeros(c_out, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     y = _empty((n, c_out, h * w), dt)                  # reused buffers: see kernels/workspace.py
-    xp = np.zeros((nch, h + 2 * P, w + 2 * P, c_in), dt)                   # zero borders
-    cols = np.empty((nch, SP, T * c_in), dt)
-    fns["forward"](np.ascontiguousarray(x), w_live, b, y, xp, cols)
+    xs = _planes(nch, c_in, plane, P, L, dt)
+    ys = np.empty((nch, c_out, qr), dt)
+    fns["forward"](np.ascontiguousarray(x), w_live, b, y, xs, ys)
     return y.reshape(n, c_out, h, w)
 
 
@@ -207,30 +303,36 @@ def _backward(grad_y, x, weight, mask_type, k, want_dx, want_dw):
     c_in, h, w = x.shape[1:] if x is not None else (weight.shape[1],) + grad_y.shape[2:]
     fns = _compiled(k, mask_type)
     T, P, dt = len(fns["taps"]), fns["pad"], grad_y.dtype
+    wp, plane, qr, L = _grid(h, w, P, dt)
     nch = _chunks(n)
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
+    zero_bias = np.zeros(c_in, dt)
     if want_dx:                                        # W_flip[c, t*O + o] = W_live[o, t*C + c]
         w_live = reference.live_weight(weight, mask_type).astype(dt, copy=False)
         w_flip = np.ascontiguousarray(w_live.reshape(c_out, T, c_in).transpose(2, 1, 0)
                                       ).reshape(c_in, T * c_out)
         dx = _empty((n, c_in, h * w), dt)
-        gp = np.zeros((nch, h + 2 * P, w + 2 * P, c_out), dt)
-        dcols = np.empty((nch, SP, T * c_out), dt)
+        gs = _planes(nch, c_out, plane, P, L, dt)
+        ys = np.empty((nch, c_in, qr), dt)
     else:
         w_flip, dx = np.empty((1, 1), dt), np.empty((1, 1, 1), dt)
-        gp, dcols = np.empty((nch, 1, 1, 1), dt), np.empty((nch, 1, 1), dt)
+        gs, ys = np.empty((nch, 1, 1), dt), np.empty((nch, 1, 1), dt)
+    cp = -(-c_in // L) * L                             # channels padded to whole vectors
     if want_dw:
-        dw_n = _empty((n, c_out, T * c_in), dt)
-        xpc = np.zeros((nch, c_in, h + 2 * P, w + 2 * P), dt)
-        ccols = _empty((nch, T * c_in, h * w), dt)
+        dw_n = _empty((n, c_out, T * cp), dt)
+        xh = np.zeros((nch, plane, cp), dt)            # HWC padded image, zero border and channels
+        gw = np.zeros((nch, c_out, h * wp), dt)        # dY on the grid, junk columns 0
         xc = np.ascontiguousarray(x)
     else:
-        dw_n, xpc = np.empty((1, 1, 1), dt), np.empty((nch, 1, 1, 1), dt)
-        ccols, xc = np.empty((nch, 1, 1), dt), np.empty((1, c_in, h, w), dt)
-    fns["backward"](xc, gy, w_flip, dx, dw_n, gp, dcols, xpc, ccols, h, w, want_dx, want_dw)
+        dw_n, xh, gw = np.empty((1, 1, 1), dt), np.empty((nch, 1, 1), dt), np.empty((nch, 1, 1), dt)
+        xc = np.empty((1, c_in, h, w), dt)
+    fns["backward"](xc, gy, w_flip, zero_bias, dx, dw_n, gs, ys, xh, gw, h, w, want_dx, want_dw)
     dx = dx.reshape(n, c_in, h, w) if want_dx else None
-    # images added in order (not per thread): the result does not depend on the thread count
-    dw = reference.scatter_live(dw_n.sum(axis=0), mask_type, k, c_in) if want_dw else None
+    dw = None
+    if want_dw:
+        # images added in order (not per thread): the result does not depend on the thread count
+        dw_live = dw_n.sum(axis=0).reshape(c_out, T, cp)[:, :, :c_in].reshape(c_out, T * c_in)
+        dw = reference.scatter_live(dw_live, mask_type, k, c_in)
     return dx, dw
 
 

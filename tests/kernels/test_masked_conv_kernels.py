@@ -199,6 +199,9 @@ def check_backend(mod, rng, n, c_in, c_out, h, w, k, mask_type, groups, dtype, t
         (mod.grad_input(gy, wt, mask_type, groups, **kw), from_ref.grad_input(gy, wt, mask_type, groups)),
         (mod.grad_weight(gy, x, mask_type, k, groups, **kw), from_ref.grad_weight(gy, x, mask_type, k, groups)),
     ]
+    if hasattr(mod, "grad_input_and_weight"):          # the one-pass backward (Numba CPU)
+        both = mod.grad_input_and_weight(gy, x, wt, mask_type, groups, **kw)
+        pairs += [(both[0], pairs[2][1]), (both[1], pairs[3][1])]
     for ours, ref in pairs:
         assert type(ours) is type(ref) and ours.dtype == dtype and ours.shape == ref.shape
         np.testing.assert_allclose(ours, ref, rtol=tol, atol=tol * max(1.0, np.abs(ref).max()))
@@ -248,12 +251,17 @@ def test_numba_cpu_random_shapes(n, c_in, c_out, h, w, case, seed):
 
 @needs_numba
 @pytest.mark.parametrize("k, mt", [(3, "A"), (5, "B"), (7, "A")])
-def test_numba_cpu_several_strips_and_more_images_than_threads(k, mt):
-    """Images of 9 x 15 = 135 pixels run as pixel strips of SP = 64, 64 and 7,
-    and 5 images are dealt out to the thread chunks (the last one short)."""
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_numba_cpu_tiling_edges_and_more_images_than_threads(k, mt, dtype, tol):
+    """Every edge of the tiling at once: 7 output and 5 input channels (rows
+    past a multiple of 4 are clamped repeats), a 20 x 25 image whose padded
+    grid has several 4L-pixel tiles and more than 2·QB pixels (three blocks of
+    the dW sum), T·Cp/L column vectors of dW not a multiple of 4 for k=5 "B"
+    (13 taps), and 5 images dealt out to the thread chunks (the last one short)."""
     nb = mc.backend_module("numba")
-    assert 9 * 15 > 2 * nb.SP
-    check_backend(nb, np.random.default_rng(k), 5, 3, 7, 9, 15, k, mt, None, np.float64, 1e-12)
+    h, w = 20, 25
+    assert h * (w + 2 * (k // 2)) > 2 * nb.QB
+    check_backend(nb, np.random.default_rng(k), 5, 5, 7, h, w, k, mt, None, dtype, tol)
 
 
 @needs_numba
