@@ -83,11 +83,16 @@ _CACHE: dict = {}
 QB = 256         # grid pixels per block of the weight-gradient sum
 
 
-def _build(k: int, mask_type: str) -> dict:
-    """Compile the njit functions for one (kernel size, mask type)."""
+def dense_taps(k: int) -> tuple:
+    """Every (dy, dx) of a k x k kernel in raster order: the plain convolution."""
+    p = k // 2
+    return tuple((dy, dx) for dy in range(-p, p + 1) for dx in range(-p, p + 1))
+
+
+def _build(k: int, taps: tuple) -> dict:
+    """Compile the njit functions for one kernel size and tap list."""
     from numba import njit, prange
 
-    taps = live_taps(k, mask_type)
     T = len(taps)
     DY = tuple(dy for dy, _ in taps)       # compile-time constants
     DX = tuple(dx for _, dx in taps)
@@ -252,10 +257,11 @@ def _build(k: int, mask_type: str) -> dict:
     return {"forward": forward, "backward": backward, "taps": taps, "pad": P}
 
 
-def _compiled(k: int, mask_type: str) -> dict:
-    key = (k, mask_type)
+def _compiled(k: int, kind: str) -> dict:
+    """The compiled functions for kernel size k and kind "A", "B" (masks) or "dense"."""
+    key = (k, kind)
     if key not in _CACHE:
-        _CACHE[key] = _build(k, mask_type)
+        _CACHE[key] = _build(k, dense_taps(k) if kind == "dense" else live_taps(k, kind))
     return _CACHE[key]
 
 
@@ -280,16 +286,15 @@ def _planes(nch, channels, plane, P, L, dt):
     return np.zeros((nch, 1, channels * plane + 2 * P + 4 * L), dt)
 
 
-def forward(x, weight, bias, mask_type: str, channel_groups=None):
-    """y = conv2d(x, weight * mask) + bias over live taps (see the module docstring)."""
-    n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
-    if channel_groups is not None:
-        return reference.forward(x, weight, bias, mask_type, channel_groups)
-    fns = _compiled(k, mask_type)
-    P, dt = fns["pad"], x.dtype
+def _forward_taps(x, w_live, bias, k, kind):
+    """y (N, O, H, W) = conv over the taps of ``kind`` with w_live (O, T·C) + bias."""
+    n, c_in, h, w = x.shape
+    c_out, dt = w_live.shape[0], x.dtype
+    fns = _compiled(k, kind)
+    P = fns["pad"]
     wp, plane, qr, L = _grid(h, w, P, dt)
     nch = _chunks(n)
-    w_live = np.ascontiguousarray(reference.live_weight(weight, mask_type), dtype=dt)  # (O, T*C)
+    w_live = np.ascontiguousarray(w_live, dtype=dt)
     b = np.zeros(c_out, dt) if bias is None else np.ascontiguousarray(bias, dtype=dt)
     y = _empty((n, c_out, h * w), dt)                  # reused buffers: see kernels/workspace.py
     xs = _planes(nch, c_in, plane, P, L, dt)
@@ -298,19 +303,19 @@ def forward(x, weight, bias, mask_type: str, channel_groups=None):
     return y.reshape(n, c_out, h, w)
 
 
-def _backward(grad_y, x, weight, mask_type, k, want_dx, want_dw):
-    n, c_out = grad_y.shape[:2]
-    c_in, h, w = x.shape[1:] if x is not None else (weight.shape[1],) + grad_y.shape[2:]
-    fns = _compiled(k, mask_type)
+def _backward_taps(grad_y, x, w_live, c_in, k, kind, want_dx, want_dw):
+    """(dx, dW_live (O, T·C)) over the taps of ``kind``; x may be None when only dx
+    is wanted, w_live when only dW is."""
+    n, c_out, h, w = grad_y.shape
+    fns = _compiled(k, kind)
     T, P, dt = len(fns["taps"]), fns["pad"], grad_y.dtype
     wp, plane, qr, L = _grid(h, w, P, dt)
     nch = _chunks(n)
     gy = np.ascontiguousarray(grad_y).reshape(n, c_out, h * w)
     zero_bias = np.zeros(c_in, dt)
     if want_dx:                                        # W_flip[c, t*O + o] = W_live[o, t*C + c]
-        w_live = reference.live_weight(weight, mask_type).astype(dt, copy=False)
-        w_flip = np.ascontiguousarray(w_live.reshape(c_out, T, c_in).transpose(2, 1, 0)
-                                      ).reshape(c_in, T * c_out)
+        w_flip = np.ascontiguousarray(w_live.astype(dt, copy=False).reshape(c_out, T, c_in)
+                                      .transpose(2, 1, 0)).reshape(c_in, T * c_out)
         dx = _empty((n, c_in, h * w), dt)
         gs = _planes(nch, c_out, plane, P, L, dt)
         ys = np.empty((nch, c_in, qr), dt)
@@ -320,7 +325,9 @@ def _backward(grad_y, x, weight, mask_type, k, want_dx, want_dw):
     cp = -(-c_in // L) * L                             # channels padded to whole vectors
     if want_dw:
         dw_n = _empty((n, c_out, T * cp), dt)
-        xh = np.zeros((nch, plane, cp), dt)            # HWC padded image, zero border and channels
+        # HWC padded image, zero border and channels; reads reach pixel Q − 1 + max off_t
+        # ≤ H·Wp − 1 + 2P·Wp + 2P (dense taps: dy up to +P), hence 2P pixels of tail
+        xh = np.zeros((nch, plane + 2 * P, cp), dt)
         gw = np.zeros((nch, c_out, h * wp), dt)        # dY on the grid, junk columns 0
         xc = np.ascontiguousarray(x)
     else:
@@ -328,11 +335,28 @@ def _backward(grad_y, x, weight, mask_type, k, want_dx, want_dw):
         xc = np.empty((1, c_in, h, w), dt)
     fns["backward"](xc, gy, w_flip, zero_bias, dx, dw_n, gs, ys, xh, gw, h, w, want_dx, want_dw)
     dx = dx.reshape(n, c_in, h, w) if want_dx else None
-    dw = None
+    dw_live = None
     if want_dw:
         # images added in order (not per thread): the result does not depend on the thread count
         dw_live = dw_n.sum(axis=0).reshape(c_out, T, cp)[:, :, :c_in].reshape(c_out, T * c_in)
-        dw = reference.scatter_live(dw_live, mask_type, k, c_in)
+    return dx, dw_live
+
+
+# --- the masked convolution: the live taps of mask "A" or "B" ---
+
+def forward(x, weight, bias, mask_type: str, channel_groups=None):
+    """y = conv2d(x, weight * mask) + bias over live taps (see the module docstring)."""
+    n, c_in, h, w, c_out, k = checks.check_forward(x, weight, bias, mask_type, channel_groups)
+    if channel_groups is not None:
+        return reference.forward(x, weight, bias, mask_type, channel_groups)
+    return _forward_taps(x, reference.live_weight(weight, mask_type), bias, k, mask_type)
+
+
+def _backward(grad_y, x, weight, mask_type, k, want_dx, want_dw):
+    c_in = x.shape[1] if x is not None else weight.shape[1]
+    w_live = reference.live_weight(weight, mask_type) if want_dx else None
+    dx, dw_live = _backward_taps(grad_y, x, w_live, c_in, k, mask_type, want_dx, want_dw)
+    dw = reference.scatter_live(dw_live, mask_type, k, c_in) if want_dw else None
     return dx, dw
 
 
@@ -355,7 +379,7 @@ def grad_input(grad_y, weight, mask_type: str, channel_groups=None):
 
 
 def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None):
-    """dL/dw: dW_live = Σ_n dY[n] · ccols(x[n])ᵀ on live taps, scattered to (O, C, k, k); dead taps 0."""
+    """dL/dw: dW_live = Σ_n gw(dY[n]) · B''(x[n]) on live taps, scattered to (O, C, k, k); dead taps 0."""
     n, c_in, h, w, c_out, k = checks.check_grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
     if channel_groups is not None:
         return reference.grad_weight(grad_y, x, mask_type, kernel_size, channel_groups)
@@ -364,6 +388,42 @@ def grad_weight(grad_y, x, mask_type: str, kernel_size: int, channel_groups=None
 
 def grad_bias(grad_y):
     return reference.grad_bias(grad_y)
+
+
+# --- the plain convolution: every tap live (stride 1, "same" padding k // 2) ---
+# nn.Conv2d's common case runs on the same tiles: W_live[o, t·C + c] = w[o, c, a, b]
+# with t = a·k + b, i.e. w with its channel axis moved last.
+
+def same_conv_supported(*arrays) -> bool:
+    """True when these arrays can take the dense path: 4-D NumPy arrays of one
+    float dtype (the caller checks the geometry: stride 1, padding k // 2, a
+    square odd kernel, no dilation, one group, and the shapes)."""
+    dt = arrays[0].dtype
+    return (dt in (np.float32, np.float64)
+            and all(isinstance(a, np.ndarray) and a.ndim == 4 and a.dtype == dt for a in arrays))
+
+
+def _dense_live(weight):
+    o, c, k, _ = weight.shape
+    return np.ascontiguousarray(weight.transpose(0, 2, 3, 1)).reshape(o, k * k * c)
+
+
+def same_conv_forward(x, weight, bias=None):
+    """conv2d(x, weight, bias, stride=1, padding=k//2) on the register tiles."""
+    return _forward_taps(x, _dense_live(weight), bias, weight.shape[2], "dense")
+
+
+def same_conv_grad_input(grad_y, weight):
+    """dL/dx of ``same_conv_forward``: the convolution of dY with the flipped kernel."""
+    k = weight.shape[2]
+    return _backward_taps(grad_y, None, _dense_live(weight), weight.shape[1], k, "dense", True, False)[0]
+
+
+def same_conv_grad_weight(grad_y, x, kernel_size: int):
+    """dL/dw (O, C, k, k) of ``same_conv_forward``."""
+    k, (c_out, c_in) = kernel_size, (grad_y.shape[1], x.shape[1])
+    dw_live = _backward_taps(grad_y, x, None, c_in, k, "dense", False, True)[1]
+    return np.ascontiguousarray(dw_live.reshape(c_out, k, k, c_in).transpose(0, 3, 1, 2))
 
 
 # --- a direct loop nest, kept for comparison (slower than im2col + BLAS; see the docstring) ---

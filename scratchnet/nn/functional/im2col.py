@@ -31,6 +31,13 @@ over pixels); col2im loops over the kh*kw taps, each one strided slice-add.
 All three passes run over the batch a few images at a time (``batch_chunks``)
 so that the columns stay in cache between the copy and the GEMM; the weight
 gradient sums the chunks' GEMMs.
+
+The common case, stride 1, "same" padding k // 2 with a square odd kernel,
+no dilation and one group, runs instead on the masked convolution's Numba
+kernel with every tap live (``same_conv_*`` in
+``scratchnet/kernels/masked_conv/numba_cpu.py``: an implicit GEMM with no
+columns at all) whenever the kernel backend for CPU arrays is "numba"; this
+file's path is then the reference it is tested against.
 """
 from __future__ import annotations
 
@@ -150,8 +157,28 @@ def _cols_bytes(c, g: ConvGeom, ho, wo, itemsize):
     return c * g.kh * g.kw * ho * wo * itemsize
 
 
+def same_conv_kernel(a, b, g: ConvGeom, out_hw=None):
+    """The Numba module to run this convolution on (``same_conv_*``), or None
+    for the im2col path: stride 1, padding k // 2 all round, odd square kernel,
+    no dilation, one group, full-size output, a and b 4-D NumPy arrays of one
+    float dtype, and "numba" the kernel backend for CPU arrays now."""
+    k = g.kh
+    if (g.groups != 1 or g.sh != 1 or g.sw != 1 or g.dh != 1 or g.dw != 1 or g.kw != k or k % 2 == 0
+            or not g.pt == g.pb == g.pl == g.pr == k // 2
+            or (out_hw is not None and tuple(out_hw) != tuple(a.shape[2:]))):
+        return None
+    from scratchnet.kernels import dispatch
+    if dispatch.is_gpu_array(a) or dispatch.select(False) != "numba":
+        return None
+    from scratchnet.kernels.masked_conv import numba_cpu
+    return numba_cpu if numba_cpu.same_conv_supported(a, b) else None
+
+
 def conv_forward(x, w, bias, g: ConvGeom, out_hw=None):
     """y (N, O, Ho, Wo) = W @ im2col(x) + b, a batch chunk at a time."""
+    fast = same_conv_kernel(x, w, g, out_hw)
+    if fast is not None and x.shape[1] == w.shape[1] and (bias is None or bias.dtype == x.dtype):
+        return fast.same_conv_forward(x, w, bias)
     xp = array_module(x)
     n, c = x.shape[:2]
     o = w.shape[0]
@@ -177,6 +204,10 @@ def grad_to_rows(gy, groups):
 
 def conv_grad_input(gy, w, x_shape, g: ConvGeom):
     """dx = col2im(Wᵀ @ dY): the transposed convolution of dY, a batch chunk at a time."""
+    fast = same_conv_kernel(gy, w, g)
+    if fast is not None and tuple(x_shape[2:]) == tuple(gy.shape[2:]) and gy.shape[1] == w.shape[0] \
+            and x_shape[1] == w.shape[1]:
+        return fast.same_conv_grad_input(gy, w)
     xp = array_module(gy)
     n, c, h, wd = x_shape
     ho, wo = gy.shape[2:]
@@ -190,6 +221,9 @@ def conv_grad_input(gy, w, x_shape, g: ConvGeom):
 
 def conv_grad_weight(x, gy, w_shape, g: ConvGeom):
     """dW[g] = Σ_chunks dY[g] @ cols[g]ᵀ, reshaped to w's (O, Cg, kh, kw)."""
+    fast = same_conv_kernel(x, gy, g)
+    if fast is not None and tuple(x.shape[2:]) == tuple(gy.shape[2:]) and tuple(w_shape[:2]) == (gy.shape[1], x.shape[1]):
+        return fast.same_conv_grad_weight(gy, x, g.kh)
     xp = array_module(x)
     n, c = x.shape[:2]
     ho, wo = gy.shape[2:]
