@@ -3,7 +3,8 @@
 Cases (forward + backward, gradients for the input, the weight and the bias):
 
   conv2d 3x3        Conv2d(16 -> 32, 3x3, padding 1) on (32, 16, 28, 28):
-                    im2col + one GEMM per pass   vs  torch.nn.functional.conv2d
+                    the Numba implicit-GEMM tiles with all 9 taps live (im2col + BLAS
+                    under the reference backend)   vs  torch.nn.functional.conv2d
   masked 5x5 A      MaskedConv2d over the 12 live taps of 25
   masked 7x7 A      MaskedConv2d over the 24 live taps of 49
                     vs  torch conv2d(x, w * mask, padding=k//2), the way PixelCNNs are
@@ -17,9 +18,6 @@ threadpoolctl when installed).  Results: benchmarks/results/conv_cpu.json and
 conv_cpu.png.
 
     python benchmarks/bench_conv.py [--quick] [--stem NAME]
-
-    OPENBLAS_CORETYPE=SkylakeX python benchmarks/bench_conv.py --stem conv_cpu_openblas_skylakex
-        the same with OpenBLAS's AVX-512 kernels (it picks AVX2 ones on AMD Zen 5)
 """
 from __future__ import annotations
 

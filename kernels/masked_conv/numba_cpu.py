@@ -49,11 +49,11 @@ the 4 rows × 4 vectors tile; L = 16 float32 or 8 float64 lanes):
   start addresses are computed once per tile).  gw is dY on the grid, with
   its junk columns 0, so they add nothing.  The pixels are summed in blocks
   of QB (the tile's slice of xh stays in L1 between row groups).
-* Leftover rows (O or C not a multiple of 4) and the last column vectors of
-  dW are handled by *clamping*: rows i+1 … i+3 past the end repeat the last
-  row, vectors past the end repeat the last vector.  A repeat computes the
+* Leftover rows (O or C not a multiple of 4) are handled by *clamping*:
+  rows i+1 … i+3 past the end repeat the last row.  A repeat computes the
   very same FMA chain as the real one, so storing it twice is harmless, and
-  one micro-kernel covers every shape.
+  one micro-kernel covers every row count.  The last (T·Cp mod 4L) columns
+  of dW run a 1-vector tile (``dw_tile1``, the same chain per value).
 
 Threads and determinism: images are independent, so the batch is dealt out
 to ``nch`` chunks (one per Numba thread, ``prange``), each with its own
@@ -69,6 +69,12 @@ run over the constant tuples DY, DX (cached in a dict, and on disk by
 
 Spatial masks only: with ``channel_groups`` the functions fall back to the
 NumPy reference (the centre tap's channel mask is not specialised here).
+
+The plain convolution is the case where every tap is live (``dense_taps``):
+``same_conv_forward`` / ``same_conv_grad_input`` / ``same_conv_grad_weight``
+at the end of this file run nn.Conv2d's common geometry (stride 1, padding
+k // 2, odd square kernel, one group) on the same tiles; conv2d calls them
+from scratchnet/nn/functional/im2col.py.
 """
 from __future__ import annotations
 
@@ -170,9 +176,9 @@ def _build(k: int, taps: tuple) -> dict:
     def dw_tile(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
         # dw[i:i+4, j:j+4L] (+)= Σ_{q0 ≤ q < q1} gw[i+r, q] · xh[0, (q + off_t)·Cp + c]  (column t·Cp + c)
         L = lanes(dw)
-        R, ncol = dw.shape
+        R = dw.shape[0]
         r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)        # clamped rows
-        k0, k1, k2, k3 = j, min(j + L, ncol - L), min(j + 2 * L, ncol - L), min(j + 3 * L, ncol - L)
+        k0, k1, k2, k3 = j, j + L, j + 2 * L, j + 3 * L                                   # 4 vectors
         t = k0 // Cp                        # vector v: tap t = k_v // Cp, channels k_v − t·Cp … + L−1
         e0 = tap_offset(t, Wp, 1) * Cp + k0 - t * Cp
         t = k1 // Cp
@@ -210,6 +216,25 @@ def _build(k: int, taps: tuple) -> dict:
         vstore(dw, r3, k0, s30); vstore(dw, r3, k1, s31); vstore(dw, r3, k2, s32); vstore(dw, r3, k3, s33)
 
     @njit(inline="always", **opts)
+    def dw_tile1(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
+        # dw_tile for one vector of columns (the last T·Cp mod 4L): 4 FMAs per load of B
+        R = dw.shape[0]
+        r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)
+        t = j // Cp
+        e0 = tap_offset(t, Wp, 1) * Cp + j - t * Cp
+        if acc:
+            s0, s1, s2, s3 = vload(dw, r0, j), vload(dw, r1, j), vload(dw, r2, j), vload(dw, r3, j)
+        else:
+            z = vzero(dw)
+            s0, s1, s2, s3 = z, z, z, z
+        a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
+        for q in range(q0, q1):
+            b0 = vload(xh, 0, e0 + q * Cp)
+            s0, s1 = vfma(vsplat(dw, a0[q]), b0, s0), vfma(vsplat(dw, a1[q]), b0, s1)
+            s2, s3 = vfma(vsplat(dw, a2[q]), b0, s2), vfma(vsplat(dw, a3[q]), b0, s3)
+        vstore(dw, r0, j, s0); vstore(dw, r1, j, s1); vstore(dw, r2, j, s2); vstore(dw, r3, j, s3)
+
+    @njit(inline="always", **opts)
     def weight_grad_image(x, gy, dw, xh, gw, Wp):
         # dw (O, T·Cp) = Σ_q gw[:, q] ⊗ B''[q, :], x (C, H, W) and gy (O, H·W) one image
         C, H, W = x.shape
@@ -226,11 +251,16 @@ def _build(k: int, taps: tuple) -> dict:
                     dst[j] = src[j]
         xf = xh.reshape(1, -1)
         Q = H * Wp
+        L = lanes(dw)
+        wide = dw.shape[1] // (4 * L) * (4 * L)               # columns in whole 4-vector groups
         for q0 in range(0, Q, QB):
             q1 = min(q0 + QB, Q)
-            for j in range(0, dw.shape[1], 4 * lanes(dw)):
+            for j in range(0, wide, 4 * L):
                 for i in range(0, O, 4):
                     dw_tile(gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
+            for j in range(wide, dw.shape[1], L):             # the last 1-3 vectors
+                for i in range(0, O, 4):
+                    dw_tile1(gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
 
     @njit(parallel=True, cache=True, **opts)
     def forward(x, w_live, bias, y, xs, ys):

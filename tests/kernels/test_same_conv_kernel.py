@@ -19,6 +19,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("numba") is None or not
 SHAPES = [  # n, c_in, c_out, h, w, k
     (2, 3, 5, 6, 7, 3), (1, 16, 4, 5, 5, 5), (3, 2, 7, 4, 9, 1),
     (2, 5, 3, 9, 4, 3), (1, 2, 3, 1, 2, 5),        # image smaller than the kernel
+    (1, 20, 6, 4, 5, 3),    # float64: Cp = 24 = 3 vectors, 27 of them: dW's last 3 in 1-vector tiles
 ]
 
 
