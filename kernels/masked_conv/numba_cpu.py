@@ -456,7 +456,8 @@ def same_conv_grad_weight(grad_y, x, kernel_size: int):
     return np.ascontiguousarray(dw_live.reshape(c_out, k, k, c_in).transpose(0, 3, 1, 2))
 
 
-# --- a direct loop nest, kept for comparison (slower than im2col + BLAS; see the docstring) ---
+# --- a direct loop nest, kept for comparison (~4x slower than the tiles: one multiply-add
+# per loaded x value, no register reuse across output channels) ---
 
 def _build_direct(k: int, mask_type: str):
     from numba import njit, prange
