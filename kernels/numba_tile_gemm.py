@@ -51,36 +51,58 @@ from .workspace import empty as workspace_empty
 _FM = {"contract"}       # the scalar tail: a·b + c as one FMA, like vfma
 
 
+# --- the 4 x 4-vector tile as a value: s = (s_00, s_01, …, s_33), s[4r + v] = s_rv ---
+# Inlined (at Numba's IR level) into a loop, the tuple is 16 loop-carried vectors
+# that LLVM keeps in registers: the same machine code as 16 named variables.
+# The masked convolution's tiles (masked_conv/numba_cpu.py) are built from these too.
+
+@njit(inline="always")
+def tile_zero(c):
+    """16 zero vectors of c's dtype."""
+    z = vzero(c)
+    return (z, z, z, z, z, z, z, z, z, z, z, z, z, z, z, z)
+
+
+@njit(inline="always")
+def tile_load(c, r0, r1, r2, r3, j0, j1, j2, j3):
+    """s_rv = c[r_r, j_v : j_v + L]: rows r0..r3 by the vectors starting at j0..j3."""
+    return (vload(c, r0, j0), vload(c, r0, j1), vload(c, r0, j2), vload(c, r0, j3),
+            vload(c, r1, j0), vload(c, r1, j1), vload(c, r1, j2), vload(c, r1, j3),
+            vload(c, r2, j0), vload(c, r2, j1), vload(c, r2, j2), vload(c, r2, j3),
+            vload(c, r3, j0), vload(c, r3, j1), vload(c, r3, j2), vload(c, r3, j3))
+
+
+@njit(inline="always")
+def tile_store(c, r0, r1, r2, r3, j0, j1, j2, j3, s):
+    """c[r_r, j_v : j_v + L] = s_rv (the inverse of ``tile_load``)."""
+    vstore(c, r0, j0, s[0]); vstore(c, r0, j1, s[1]); vstore(c, r0, j2, s[2]); vstore(c, r0, j3, s[3])
+    vstore(c, r1, j0, s[4]); vstore(c, r1, j1, s[5]); vstore(c, r1, j2, s[6]); vstore(c, r1, j3, s[7])
+    vstore(c, r2, j0, s[8]); vstore(c, r2, j1, s[9]); vstore(c, r2, j2, s[10]); vstore(c, r2, j3, s[11])
+    vstore(c, r3, j0, s[12]); vstore(c, r3, j1, s[13]); vstore(c, r3, j2, s[14]); vstore(c, r3, j3, s[15])
+
+
+@njit(inline="always")
+def rank1_update(c, x0, x1, x2, x3, b0, b1, b2, b3, s):
+    """One k step: s_rv + x_r · b_v for the 4 scalars x_r (a column of A) and the
+    4 vectors b_v (a row of B): 4 broadcasts, 16 FMAs."""
+    v0, v1, v2, v3 = vsplat(c, x0), vsplat(c, x1), vsplat(c, x2), vsplat(c, x3)
+    return (vfma(v0, b0, s[0]), vfma(v0, b1, s[1]), vfma(v0, b2, s[2]), vfma(v0, b3, s[3]),
+            vfma(v1, b0, s[4]), vfma(v1, b1, s[5]), vfma(v1, b2, s[6]), vfma(v1, b3, s[7]),
+            vfma(v2, b0, s[8]), vfma(v2, b1, s[9]), vfma(v2, b2, s[10]), vfma(v2, b3, s[11]),
+            vfma(v3, b0, s[12]), vfma(v3, b1, s[13]), vfma(v3, b2, s[14]), vfma(v3, b3, s[15]))
+
+
 @njit(inline="always", boundscheck=False, error_model="numpy")
 def _tile_4x4(a, b, c, i, bj, cj, k0, k1, acc):
     """c[i:i+4, cj:cj+4L] (+)= a[i:i+4, k0:k1] @ b[k0:k1, bj:bj+4L]."""
     L = lanes(c)
-    if acc:
-        s00, s01, s02, s03 = vload(c, i, cj), vload(c, i, cj + L), vload(c, i, cj + 2 * L), vload(c, i, cj + 3 * L)
-        s10, s11, s12, s13 = vload(c, i + 1, cj), vload(c, i + 1, cj + L), vload(c, i + 1, cj + 2 * L), vload(c, i + 1, cj + 3 * L)
-        s20, s21, s22, s23 = vload(c, i + 2, cj), vload(c, i + 2, cj + L), vload(c, i + 2, cj + 2 * L), vload(c, i + 2, cj + 3 * L)
-        s30, s31, s32, s33 = vload(c, i + 3, cj), vload(c, i + 3, cj + L), vload(c, i + 3, cj + 2 * L), vload(c, i + 3, cj + 3 * L)
-    else:
-        z = vzero(c)
-        s00, s01, s02, s03 = z, z, z, z
-        s10, s11, s12, s13 = z, z, z, z
-        s20, s21, s22, s23 = z, z, z, z
-        s30, s31, s32, s33 = z, z, z, z
+    c0, c1, c2, c3 = cj, cj + L, cj + 2 * L, cj + 3 * L
+    s = tile_load(c, i, i + 1, i + 2, i + 3, c0, c1, c2, c3) if acc else tile_zero(c)
     a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
-    for k in range(k0, k1):
-        b0, b1, b2, b3 = vload(b, k, bj), vload(b, k, bj + L), vload(b, k, bj + 2 * L), vload(b, k, bj + 3 * L)
-        x = vsplat(c, a0[k])                                          # row i:   s_0v += a[i, k] · b_v
-        s00, s01, s02, s03 = vfma(x, b0, s00), vfma(x, b1, s01), vfma(x, b2, s02), vfma(x, b3, s03)
-        x = vsplat(c, a1[k])
-        s10, s11, s12, s13 = vfma(x, b0, s10), vfma(x, b1, s11), vfma(x, b2, s12), vfma(x, b3, s13)
-        x = vsplat(c, a2[k])
-        s20, s21, s22, s23 = vfma(x, b0, s20), vfma(x, b1, s21), vfma(x, b2, s22), vfma(x, b3, s23)
-        x = vsplat(c, a3[k])
-        s30, s31, s32, s33 = vfma(x, b0, s30), vfma(x, b1, s31), vfma(x, b2, s32), vfma(x, b3, s33)
-    vstore(c, i, cj, s00); vstore(c, i, cj + L, s01); vstore(c, i, cj + 2 * L, s02); vstore(c, i, cj + 3 * L, s03)
-    vstore(c, i + 1, cj, s10); vstore(c, i + 1, cj + L, s11); vstore(c, i + 1, cj + 2 * L, s12); vstore(c, i + 1, cj + 3 * L, s13)
-    vstore(c, i + 2, cj, s20); vstore(c, i + 2, cj + L, s21); vstore(c, i + 2, cj + 2 * L, s22); vstore(c, i + 2, cj + 3 * L, s23)
-    vstore(c, i + 3, cj, s30); vstore(c, i + 3, cj + L, s31); vstore(c, i + 3, cj + 2 * L, s32); vstore(c, i + 3, cj + 3 * L, s33)
+    for k in range(k0, k1):                     # s_rv += a[i + r, k] · b[k, bj + vL : …]
+        s = rank1_update(c, a0[k], a1[k], a2[k], a3[k], vload(b, k, bj), vload(b, k, bj + L),
+                         vload(b, k, bj + 2 * L), vload(b, k, bj + 3 * L), s)
+    tile_store(c, i, i + 1, i + 2, i + 3, c0, c1, c2, c3, s)
 
 
 @njit(inline="always", boundscheck=False, error_model="numpy")

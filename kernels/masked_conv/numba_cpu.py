@@ -81,6 +81,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
+from ..numba_tile_gemm import rank1_update, tile_load, tile_store, tile_zero
 from ..workspace import empty as _empty
 from . import checks, reference
 from .masks import live_taps
@@ -116,31 +117,18 @@ def _build(k: int, taps: tuple) -> dict:
         L = lanes(ys)
         R = ys.shape[0]
         r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)  # clamped rows
-        z = vzero(ys)
-        s00, s01, s02, s03 = z, z, z, z
-        s10, s11, s12, s13 = z, z, z, z
-        s20, s21, s22, s23 = z, z, z, z
-        s30, s31, s32, s33 = z, z, z, z
+        acc = tile_zero(ys)
         a0, a1, a2, a3 = w2[r0], w2[r1], w2[r2], w2[r3]
         kk = 0                                                 # column of w2: t·S + s
         for t in range(T):
             col = tap_offset(t, Wp, sign) + q                  # B row (t, 0) starts here
-            for s in range(S):
-                b0, b1, b2, b3 = vload(xs, 0, col), vload(xs, 0, col + L), vload(xs, 0, col + 2 * L), vload(xs, 0, col + 3 * L)
-                x = vsplat(ys, a0[kk])                         # s_0v += w2[r0, kk] · b_v
-                s00, s01, s02, s03 = vfma(x, b0, s00), vfma(x, b1, s01), vfma(x, b2, s02), vfma(x, b3, s03)
-                x = vsplat(ys, a1[kk])
-                s10, s11, s12, s13 = vfma(x, b0, s10), vfma(x, b1, s11), vfma(x, b2, s12), vfma(x, b3, s13)
-                x = vsplat(ys, a2[kk])
-                s20, s21, s22, s23 = vfma(x, b0, s20), vfma(x, b1, s21), vfma(x, b2, s22), vfma(x, b3, s23)
-                x = vsplat(ys, a3[kk])
-                s30, s31, s32, s33 = vfma(x, b0, s30), vfma(x, b1, s31), vfma(x, b2, s32), vfma(x, b3, s33)
+            for s in range(S):                                 # acc_rv += w2[r, kk] · B[kk, q + vL : …]
+                acc = rank1_update(ys, a0[kk], a1[kk], a2[kk], a3[kk], vload(xs, 0, col),
+                                   vload(xs, 0, col + L), vload(xs, 0, col + 2 * L),
+                                   vload(xs, 0, col + 3 * L), acc)
                 col += plane                                   # next channel's plane
                 kk += 1
-        vstore(ys, r0, q, s00); vstore(ys, r0, q + L, s01); vstore(ys, r0, q + 2 * L, s02); vstore(ys, r0, q + 3 * L, s03)
-        vstore(ys, r1, q, s10); vstore(ys, r1, q + L, s11); vstore(ys, r1, q + 2 * L, s12); vstore(ys, r1, q + 3 * L, s13)
-        vstore(ys, r2, q, s20); vstore(ys, r2, q + L, s21); vstore(ys, r2, q + 2 * L, s22); vstore(ys, r2, q + 3 * L, s23)
-        vstore(ys, r3, q, s30); vstore(ys, r3, q + L, s31); vstore(ys, r3, q + 2 * L, s32); vstore(ys, r3, q + 3 * L, s33)
+        tile_store(ys, r0, r1, r2, r3, q, q + L, q + 2 * L, q + 3 * L, acc)
 
     @njit(inline="always", **opts)
     def padded_planes(src, xs, Wp, plane):
@@ -173,55 +161,33 @@ def _build(k: int, taps: tuple) -> dict:
                     o[j] = g[j] + b
 
     @njit(inline="always", **opts)
+    def hwc_start(k, Cp, Wp):
+        # where dW column k = t·Cp + c reads xh at grid pixel 0: B''[q, k] = xh[0, start + q·Cp]
+        t = k // Cp
+        return tap_offset(t, Wp, 1) * Cp + k - t * Cp
+
+    @njit(inline="always", **opts)
     def dw_tile(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
         # dw[i:i+4, j:j+4L] (+)= Σ_{q0 ≤ q < q1} gw[i+r, q] · xh[0, (q + off_t)·Cp + c]  (column t·Cp + c)
         L = lanes(dw)
         R = dw.shape[0]
         r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)        # clamped rows
         k0, k1, k2, k3 = j, j + L, j + 2 * L, j + 3 * L                                   # 4 vectors
-        t = k0 // Cp                        # vector v: tap t = k_v // Cp, channels k_v − t·Cp … + L−1
-        e0 = tap_offset(t, Wp, 1) * Cp + k0 - t * Cp
-        t = k1 // Cp
-        e1 = tap_offset(t, Wp, 1) * Cp + k1 - t * Cp
-        t = k2 // Cp
-        e2 = tap_offset(t, Wp, 1) * Cp + k2 - t * Cp
-        t = k3 // Cp
-        e3 = tap_offset(t, Wp, 1) * Cp + k3 - t * Cp
-        if acc:
-            s00, s01, s02, s03 = vload(dw, r0, k0), vload(dw, r0, k1), vload(dw, r0, k2), vload(dw, r0, k3)
-            s10, s11, s12, s13 = vload(dw, r1, k0), vload(dw, r1, k1), vload(dw, r1, k2), vload(dw, r1, k3)
-            s20, s21, s22, s23 = vload(dw, r2, k0), vload(dw, r2, k1), vload(dw, r2, k2), vload(dw, r2, k3)
-            s30, s31, s32, s33 = vload(dw, r3, k0), vload(dw, r3, k1), vload(dw, r3, k2), vload(dw, r3, k3)
-        else:
-            z = vzero(dw)
-            s00, s01, s02, s03 = z, z, z, z
-            s10, s11, s12, s13 = z, z, z, z
-            s20, s21, s22, s23 = z, z, z, z
-            s30, s31, s32, s33 = z, z, z, z
+        e0, e1, e2, e3 = hwc_start(k0, Cp, Wp), hwc_start(k1, Cp, Wp), hwc_start(k2, Cp, Wp), hwc_start(k3, Cp, Wp)
+        s = tile_load(dw, r0, r1, r2, r3, k0, k1, k2, k3) if acc else tile_zero(dw)
         a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
-        for q in range(q0, q1):
+        for q in range(q0, q1):                                # s_rv += dY[r, q] · B''[q, k_v : …]
             e = q * Cp
-            b0, b1, b2, b3 = vload(xh, 0, e0 + e), vload(xh, 0, e1 + e), vload(xh, 0, e2 + e), vload(xh, 0, e3 + e)
-            x = vsplat(dw, a0[q])                              # s_0v += dY[r0, q] · b_v
-            s00, s01, s02, s03 = vfma(x, b0, s00), vfma(x, b1, s01), vfma(x, b2, s02), vfma(x, b3, s03)
-            x = vsplat(dw, a1[q])
-            s10, s11, s12, s13 = vfma(x, b0, s10), vfma(x, b1, s11), vfma(x, b2, s12), vfma(x, b3, s13)
-            x = vsplat(dw, a2[q])
-            s20, s21, s22, s23 = vfma(x, b0, s20), vfma(x, b1, s21), vfma(x, b2, s22), vfma(x, b3, s23)
-            x = vsplat(dw, a3[q])
-            s30, s31, s32, s33 = vfma(x, b0, s30), vfma(x, b1, s31), vfma(x, b2, s32), vfma(x, b3, s33)
-        vstore(dw, r0, k0, s00); vstore(dw, r0, k1, s01); vstore(dw, r0, k2, s02); vstore(dw, r0, k3, s03)
-        vstore(dw, r1, k0, s10); vstore(dw, r1, k1, s11); vstore(dw, r1, k2, s12); vstore(dw, r1, k3, s13)
-        vstore(dw, r2, k0, s20); vstore(dw, r2, k1, s21); vstore(dw, r2, k2, s22); vstore(dw, r2, k3, s23)
-        vstore(dw, r3, k0, s30); vstore(dw, r3, k1, s31); vstore(dw, r3, k2, s32); vstore(dw, r3, k3, s33)
+            s = rank1_update(dw, a0[q], a1[q], a2[q], a3[q], vload(xh, 0, e0 + e), vload(xh, 0, e1 + e),
+                             vload(xh, 0, e2 + e), vload(xh, 0, e3 + e), s)
+        tile_store(dw, r0, r1, r2, r3, k0, k1, k2, k3, s)
 
     @njit(inline="always", **opts)
     def dw_tile1(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
         # dw_tile for one vector of columns (the last T·Cp mod 4L): 4 FMAs per load of B
         R = dw.shape[0]
         r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)
-        t = j // Cp
-        e0 = tap_offset(t, Wp, 1) * Cp + j - t * Cp
+        e0 = hwc_start(j, Cp, Wp)
         if acc:
             s0, s1, s2, s3 = vload(dw, r0, j), vload(dw, r1, j), vload(dw, r2, j), vload(dw, r3, j)
         else:
