@@ -62,10 +62,11 @@ order afterwards, so results do not depend on the thread count, and every
 output value is one fixed FMA chain over (t, c) (over q for dW) whatever
 tile computed it.
 
-The live-tap list is baked in at compile time: ``_compiled(k, mask_type)``
-builds one set of ``@njit`` functions per (k, mask), whose loops over taps
-run over the constant tuples DY, DX (cached in a dict, and on disk by
-``cache=True``).
+The live-tap list is baked in at compile time: ``_compiled(k, kind)`` builds
+one pair of parallel kernels per (k, mask) as closures over the constant
+tuples DY, DX of tap offsets; the helpers they inline take DY, DX as
+arguments and so see those constants (kept in a dict per process, and on
+disk by ``cache=True``: a second process loads instead of compiling).
 
 Spatial masks only: with ``channel_groups`` the functions fall back to the
 NumPy reference (the centre tap's channel mask is not specialised here).
@@ -79,6 +80,7 @@ from scratchnet/nn/functional/im2col.py.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
 from ..numba_tile_gemm import rank1_update, tile_load, tile_store, tile_zero
@@ -96,148 +98,169 @@ def dense_taps(k: int) -> tuple:
     return tuple((dy, dx) for dy in range(-p, p + 1) for dx in range(-p, p + 1))
 
 
-def _build(k: int, taps: tuple) -> dict:
-    """Compile the njit functions for one kernel size and tap list."""
-    from numba import njit, prange
+_OPTS = dict(error_model="numpy", boundscheck=False)
 
-    T = len(taps)
+
+# --- the helpers, inlined into the kernels (DY, DX: the tap offsets; P = k // 2) ---
+
+
+@njit(inline="always", **_OPTS)
+def tap_offset(DY, DX, P, t, Wp, sign):
+    # grid offset of tap t: x[c, (i, j) + sign·d_t] = plane_c[q + off], q = i·Wp + j
+    return (P + sign * DY[t]) * Wp + P + sign * DX[t]
+
+
+@njit(inline="always", **_OPTS)
+def conv_tile(DY, DX, P, w2, xs, ys, i, q, S, plane, Wp, sign):
+    # ys[i:i+4, q:q+4L] = Σ_{t, s} w2[i+r, t·S + s] · xs[0, s·plane + q + off_t + …]
+    L = lanes(ys)
+    R = ys.shape[0]
+    r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)  # clamped rows
+    acc = tile_zero(ys)
+    a0, a1, a2, a3 = w2[r0], w2[r1], w2[r2], w2[r3]
+    kk = 0                                                 # column of w2: t·S + s
+    for t in range(len(DY)):
+        col = tap_offset(DY, DX, P, t, Wp, sign) + q       # B row (t, 0) starts here
+        for s in range(S):                                 # acc_rv += w2[r, kk] · B[kk, q + vL : …]
+            acc = rank1_update(ys, a0[kk], a1[kk], a2[kk], a3[kk], vload(xs, 0, col),
+                               vload(xs, 0, col + L), vload(xs, 0, col + 2 * L),
+                               vload(xs, 0, col + 3 * L), acc)
+            col += plane                                   # next channel's plane
+            kk += 1
+    tile_store(ys, r0, r1, r2, r3, q, q + L, q + 2 * L, q + 3 * L, acc)
+
+
+@njit(inline="always", **_OPTS)
+def padded_planes(P, src, xs, Wp, plane):
+    # xs[0, c·plane + (i+P)·Wp + j+P] = src[c, i, j]; the border and tail stay 0
+    C, H, W = src.shape
+    for c in range(C):
+        for i in range(H):
+            row = src[c, i]
+            d = xs[0, c * plane + (i + P) * Wp + P:c * plane + (i + P) * Wp + P + W]
+            for j in range(W):
+                d[j] = row[j]
+
+
+@njit(inline="always", **_OPTS)
+def conv_image(DY, DX, P, src, w2, out, xs, ys, bias, sign):
+    # out (R, H·W) = w2 (R, T·S) · B(src) + bias, B read from the padded planes of src (S, H, W)
+    S, H, W = src.shape
+    Wp = W + 2 * P
+    plane = (H + 2 * P) * Wp
+    padded_planes(P, src, xs, Wp, plane)
+    R, Qr = ys.shape
+    for q in range(0, Qr, 4 * lanes(ys)):                  # 4L grid pixels ...
+        for i in range(0, R, 4):                           # ... by 4 rows per tile
+            conv_tile(DY, DX, P, w2, xs, ys, i, q, S, plane, Wp, sign)
+    for r in range(R):                                     # the real columns, plus the bias
+        b = bias[r]
+        for i in range(H):
+            g = ys[r, i * Wp:i * Wp + W]
+            o = out[r, i * W:i * W + W]
+            for j in range(W):
+                o[j] = g[j] + b
+
+
+@njit(inline="always", **_OPTS)
+def hwc_start(DY, DX, P, k, Cp, Wp):
+    # where dW column k = t·Cp + c reads xh at grid pixel 0: B''[q, k] = xh[0, start + q·Cp]
+    t = k // Cp
+    return tap_offset(DY, DX, P, t, Wp, 1) * Cp + k - t * Cp
+
+
+@njit(inline="always", **_OPTS)
+def dw_tile(DY, DX, P, gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
+    # dw[i:i+4, j:j+4L] (+)= Σ_{q0 ≤ q < q1} gw[i+r, q] · xh[0, (q + off_t)·Cp + c]  (column t·Cp + c)
+    L = lanes(dw)
+    R = dw.shape[0]
+    r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)        # clamped rows
+    k0, k1, k2, k3 = j, j + L, j + 2 * L, j + 3 * L                                   # 4 vectors
+    e0, e1 = hwc_start(DY, DX, P, k0, Cp, Wp), hwc_start(DY, DX, P, k1, Cp, Wp)
+    e2, e3 = hwc_start(DY, DX, P, k2, Cp, Wp), hwc_start(DY, DX, P, k3, Cp, Wp)
+    s = tile_load(dw, r0, r1, r2, r3, k0, k1, k2, k3) if acc else tile_zero(dw)
+    a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
+    for q in range(q0, q1):                                # s_rv += dY[r, q] · B''[q, k_v : …]
+        e = q * Cp
+        s = rank1_update(dw, a0[q], a1[q], a2[q], a3[q], vload(xh, 0, e0 + e), vload(xh, 0, e1 + e),
+                         vload(xh, 0, e2 + e), vload(xh, 0, e3 + e), s)
+    tile_store(dw, r0, r1, r2, r3, k0, k1, k2, k3, s)
+
+
+@njit(inline="always", **_OPTS)
+def dw_tile1(DY, DX, P, gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
+    # dw_tile for one vector of columns (the last T·Cp mod 4L): 4 FMAs per load of B
+    R = dw.shape[0]
+    r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)
+    e0 = hwc_start(DY, DX, P, j, Cp, Wp)
+    if acc:
+        s0, s1, s2, s3 = vload(dw, r0, j), vload(dw, r1, j), vload(dw, r2, j), vload(dw, r3, j)
+    else:
+        z = vzero(dw)
+        s0, s1, s2, s3 = z, z, z, z
+    a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
+    for q in range(q0, q1):
+        b0 = vload(xh, 0, e0 + q * Cp)
+        s0, s1 = vfma(vsplat(dw, a0[q]), b0, s0), vfma(vsplat(dw, a1[q]), b0, s1)
+        s2, s3 = vfma(vsplat(dw, a2[q]), b0, s2), vfma(vsplat(dw, a3[q]), b0, s3)
+    vstore(dw, r0, j, s0); vstore(dw, r1, j, s1); vstore(dw, r2, j, s2); vstore(dw, r3, j, s3)
+
+
+@njit(inline="always", **_OPTS)
+def weight_grad_image(DY, DX, P, x, gy, dw, xh, gw, Wp):
+    # dw (O, T·Cp) = Σ_q gw[:, q] ⊗ B''[q, :], x (C, H, W) and gy (O, H·W) one image
+    C, H, W = x.shape
+    O, Cp = gy.shape[0], xh.shape[1]
+    for c in range(C):                                     # xh[(i+P)·Wp + j+P, c] = x[c, i, j]
+        for i in range(H):
+            for j in range(W):
+                xh[(i + P) * Wp + j + P, c] = x[c, i, j]
+    for o in range(O):                                     # gw[o, i·Wp + j] = dY[o, i, j]
+        for i in range(H):
+            src = gy[o, i * W:i * W + W]
+            dst = gw[o, i * Wp:i * Wp + W]
+            for j in range(W):
+                dst[j] = src[j]
+    xf = xh.reshape(1, -1)
+    Q = H * Wp
+    L = lanes(dw)
+    wide = dw.shape[1] // (4 * L) * (4 * L)               # columns in whole 4-vector groups
+    for q0 in range(0, Q, QB):
+        q1 = min(q0 + QB, Q)
+        for j in range(0, wide, 4 * L):
+            for i in range(0, O, 4):
+                dw_tile(DY, DX, P, gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
+        for j in range(wide, dw.shape[1], L):             # the last 1-3 vectors
+            for i in range(0, O, 4):
+                dw_tile1(DY, DX, P, gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
+
+
+def _build(k: int, taps: tuple) -> dict:
+    """Compile the two parallel kernels for one kernel size and tap list.
+
+    They are closures over the tap offsets DY, DX and the padding P: Numba
+    freezes a closure's variables into the compiled code as constants, so each
+    (k, kind) gets its own machine code with its taps baked in, and the helpers
+    above, inlined into it, see constants too.  (The helpers themselves are
+    module-level functions, not closures: Numba's on-disk cache keys a closure
+    by the values it captures, and a captured jitted function has a new
+    identity in every process, which made every run recompile.)"""
+    from numba import prange
+
     DY = tuple(dy for dy, _ in taps)       # compile-time constants
     DX = tuple(dx for _, dx in taps)
     P = k // 2
-    opts = dict(error_model="numpy", boundscheck=False)
 
-    @njit(inline="always", **opts)
-    def tap_offset(t, Wp, sign):
-        # grid offset of tap t: x[c, (i, j) + sign·d_t] = plane_c[q + off], q = i·Wp + j
-        return (P + sign * DY[t]) * Wp + P + sign * DX[t]
-
-    @njit(inline="always", **opts)
-    def conv_tile(w2, xs, ys, i, q, S, plane, Wp, sign):
-        # ys[i:i+4, q:q+4L] = Σ_{t, s} w2[i+r, t·S + s] · xs[0, s·plane + q + off_t + …]
-        L = lanes(ys)
-        R = ys.shape[0]
-        r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)  # clamped rows
-        acc = tile_zero(ys)
-        a0, a1, a2, a3 = w2[r0], w2[r1], w2[r2], w2[r3]
-        kk = 0                                                 # column of w2: t·S + s
-        for t in range(T):
-            col = tap_offset(t, Wp, sign) + q                  # B row (t, 0) starts here
-            for s in range(S):                                 # acc_rv += w2[r, kk] · B[kk, q + vL : …]
-                acc = rank1_update(ys, a0[kk], a1[kk], a2[kk], a3[kk], vload(xs, 0, col),
-                                   vload(xs, 0, col + L), vload(xs, 0, col + 2 * L),
-                                   vload(xs, 0, col + 3 * L), acc)
-                col += plane                                   # next channel's plane
-                kk += 1
-        tile_store(ys, r0, r1, r2, r3, q, q + L, q + 2 * L, q + 3 * L, acc)
-
-    @njit(inline="always", **opts)
-    def padded_planes(src, xs, Wp, plane):
-        # xs[0, c·plane + (i+P)·Wp + j+P] = src[c, i, j]; the border and tail stay 0
-        C, H, W = src.shape
-        for c in range(C):
-            for i in range(H):
-                row = src[c, i]
-                d = xs[0, c * plane + (i + P) * Wp + P:c * plane + (i + P) * Wp + P + W]
-                for j in range(W):
-                    d[j] = row[j]
-
-    @njit(inline="always", **opts)
-    def conv_image(src, w2, out, xs, ys, bias, sign):
-        # out (R, H·W) = w2 (R, T·S) · B(src) + bias, B read from the padded planes of src (S, H, W)
-        S, H, W = src.shape
-        Wp = W + 2 * P
-        plane = (H + 2 * P) * Wp
-        padded_planes(src, xs, Wp, plane)
-        R, Qr = ys.shape
-        for q in range(0, Qr, 4 * lanes(ys)):                  # 4L grid pixels ...
-            for i in range(0, R, 4):                           # ... by 4 rows per tile
-                conv_tile(w2, xs, ys, i, q, S, plane, Wp, sign)
-        for r in range(R):                                     # the real columns, plus the bias
-            b = bias[r]
-            for i in range(H):
-                g = ys[r, i * Wp:i * Wp + W]
-                o = out[r, i * W:i * W + W]
-                for j in range(W):
-                    o[j] = g[j] + b
-
-    @njit(inline="always", **opts)
-    def hwc_start(k, Cp, Wp):
-        # where dW column k = t·Cp + c reads xh at grid pixel 0: B''[q, k] = xh[0, start + q·Cp]
-        t = k // Cp
-        return tap_offset(t, Wp, 1) * Cp + k - t * Cp
-
-    @njit(inline="always", **opts)
-    def dw_tile(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
-        # dw[i:i+4, j:j+4L] (+)= Σ_{q0 ≤ q < q1} gw[i+r, q] · xh[0, (q + off_t)·Cp + c]  (column t·Cp + c)
-        L = lanes(dw)
-        R = dw.shape[0]
-        r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)        # clamped rows
-        k0, k1, k2, k3 = j, j + L, j + 2 * L, j + 3 * L                                   # 4 vectors
-        e0, e1, e2, e3 = hwc_start(k0, Cp, Wp), hwc_start(k1, Cp, Wp), hwc_start(k2, Cp, Wp), hwc_start(k3, Cp, Wp)
-        s = tile_load(dw, r0, r1, r2, r3, k0, k1, k2, k3) if acc else tile_zero(dw)
-        a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
-        for q in range(q0, q1):                                # s_rv += dY[r, q] · B''[q, k_v : …]
-            e = q * Cp
-            s = rank1_update(dw, a0[q], a1[q], a2[q], a3[q], vload(xh, 0, e0 + e), vload(xh, 0, e1 + e),
-                             vload(xh, 0, e2 + e), vload(xh, 0, e3 + e), s)
-        tile_store(dw, r0, r1, r2, r3, k0, k1, k2, k3, s)
-
-    @njit(inline="always", **opts)
-    def dw_tile1(gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
-        # dw_tile for one vector of columns (the last T·Cp mod 4L): 4 FMAs per load of B
-        R = dw.shape[0]
-        r0, r1, r2, r3 = i, min(i + 1, R - 1), min(i + 2, R - 1), min(i + 3, R - 1)
-        e0 = hwc_start(j, Cp, Wp)
-        if acc:
-            s0, s1, s2, s3 = vload(dw, r0, j), vload(dw, r1, j), vload(dw, r2, j), vload(dw, r3, j)
-        else:
-            z = vzero(dw)
-            s0, s1, s2, s3 = z, z, z, z
-        a0, a1, a2, a3 = gw[r0], gw[r1], gw[r2], gw[r3]
-        for q in range(q0, q1):
-            b0 = vload(xh, 0, e0 + q * Cp)
-            s0, s1 = vfma(vsplat(dw, a0[q]), b0, s0), vfma(vsplat(dw, a1[q]), b0, s1)
-            s2, s3 = vfma(vsplat(dw, a2[q]), b0, s2), vfma(vsplat(dw, a3[q]), b0, s3)
-        vstore(dw, r0, j, s0); vstore(dw, r1, j, s1); vstore(dw, r2, j, s2); vstore(dw, r3, j, s3)
-
-    @njit(inline="always", **opts)
-    def weight_grad_image(x, gy, dw, xh, gw, Wp):
-        # dw (O, T·Cp) = Σ_q gw[:, q] ⊗ B''[q, :], x (C, H, W) and gy (O, H·W) one image
-        C, H, W = x.shape
-        O, Cp = gy.shape[0], xh.shape[1]
-        for c in range(C):                                     # xh[(i+P)·Wp + j+P, c] = x[c, i, j]
-            for i in range(H):
-                for j in range(W):
-                    xh[(i + P) * Wp + j + P, c] = x[c, i, j]
-        for o in range(O):                                     # gw[o, i·Wp + j] = dY[o, i, j]
-            for i in range(H):
-                src = gy[o, i * W:i * W + W]
-                dst = gw[o, i * Wp:i * Wp + W]
-                for j in range(W):
-                    dst[j] = src[j]
-        xf = xh.reshape(1, -1)
-        Q = H * Wp
-        L = lanes(dw)
-        wide = dw.shape[1] // (4 * L) * (4 * L)               # columns in whole 4-vector groups
-        for q0 in range(0, Q, QB):
-            q1 = min(q0 + QB, Q)
-            for j in range(0, wide, 4 * L):
-                for i in range(0, O, 4):
-                    dw_tile(gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
-            for j in range(wide, dw.shape[1], L):             # the last 1-3 vectors
-                for i in range(0, O, 4):
-                    dw_tile1(gw, xf, dw, i, j, Cp, Wp, q0, q1, q0 > 0)
-
-    @njit(parallel=True, cache=True, **opts)
+    @njit(parallel=True, cache=True, **_OPTS)
     def forward(x, w_live, bias, y, xs, ys):
         # y[n] = W_live · B(x[n]) + b, images dealt to nch chunks (one per thread)
         N = x.shape[0]
         nch = xs.shape[0]
         for ch in prange(nch):
             for n in range(ch, N, nch):
-                conv_image(x[n], w_live, y[n], xs[ch], ys[ch], bias, 1)
+                conv_image(DY, DX, P, x[n], w_live, y[n], xs[ch], ys[ch], bias, 1)
 
-    @njit(parallel=True, cache=True, **opts)
+    @njit(parallel=True, cache=True, **_OPTS)
     def backward(x, gy, w_flip, zero_bias, dx, dw_n, gs, ys, xh, gw, H, W, want_dx, want_dw):
         # dx[n] = W_flip · B'(dY[n]);  dw_n[n] = gw(dY[n]) · B''(x[n])
         # (x is a dummy when only dx is wanted: the sizes come from gy, H and W)
@@ -246,9 +269,10 @@ def _build(k: int, taps: tuple) -> dict:
         for ch in prange(nch):
             for n in range(ch, N, nch):
                 if want_dx:
-                    conv_image(gy[n].reshape(O, H, W), w_flip, dx[n], gs[ch], ys[ch], zero_bias, -1)
+                    conv_image(DY, DX, P, gy[n].reshape(O, H, W), w_flip, dx[n], gs[ch], ys[ch],
+                               zero_bias, -1)
                 if want_dw:
-                    weight_grad_image(x[n], gy[n], dw_n[n], xh[ch], gw[ch], W + 2 * P)
+                    weight_grad_image(DY, DX, P, x[n], gy[n], dw_n[n], xh[ch], gw[ch], W + 2 * P)
 
     return {"forward": forward, "backward": backward, "taps": taps, "pad": P}
 
