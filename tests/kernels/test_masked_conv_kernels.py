@@ -426,3 +426,26 @@ def test_triton_gpu_compiled(k, mask_type, groups, tf32):
 def test_numba_cuda_gpu_matches_reference():
     check_backend(mc.backend_module("numba_cuda"), np.random.default_rng(22), 2, 4, 5, 9, 7, 5, "B", None,
                   np.float32, 1e-4)
+
+
+_CACHE_PROBE = """
+import numpy as np
+from scratchnet.kernels.masked_conv import numba_cpu as nc
+x = np.ones((1, 2, 3, 4)); w = np.ones((2, 2, 3, 3))
+nc.forward(x, w, None, "A")
+fwd = nc._compiled(3, "A")["forward"]
+print(sum(fwd.stats.cache_hits.values()), sum(fwd.stats.cache_misses.values()))
+"""
+
+
+@needs_numba
+def test_numba_cpu_kernels_load_from_the_disk_cache(tmp_path):
+    """A second process loads the compiled (k, mask) kernel from Numba's disk
+    cache instead of compiling it again (closures over jitted helpers would
+    get a new cache key in every process)."""
+    import subprocess
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path))
+    runs = [subprocess.run([sys.executable, "-c", _CACHE_PROBE], env=env, capture_output=True, text=True,
+                           check=True).stdout.split() for _ in range(2)]
+    assert runs[0] == ["0", "1"]                      # first process: compiled and saved
+    assert runs[1] == ["1", "0"]                      # second process: loaded
