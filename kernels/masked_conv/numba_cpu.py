@@ -83,7 +83,7 @@ import numpy as np
 from numba import njit
 
 from ..numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
-from ..numba_tile_gemm import rank1_update, tile_load, tile_store, tile_zero
+from ..numba_tile_gemm import panel_width, rank1_update, tile_load, tile_store, tile_zero
 from ..workspace import empty as _empty
 from . import checks, reference
 from .masks import live_taps
@@ -294,10 +294,11 @@ def _chunks(n_images: int) -> int:
 
 def _grid(h, w, P, dt):
     """(Wp, plane, Qr, L): padded width, padded plane size, grid pixels rounded up
-    to a multiple of 4L, and L (lanes per vector register for dtype dt)."""
-    L = 64 // np.dtype(dt).itemsize
+    to a multiple of 4L (a tile's width, ``panel_width``), and L (lanes per vector
+    register for dtype dt)."""
+    tile = panel_width(dt)
     wp = w + 2 * P
-    return wp, (h + 2 * P) * wp, -(-(h * wp) // (4 * L)) * (4 * L), L
+    return wp, (h + 2 * P) * wp, -(-(h * wp) // tile) * tile, tile // 4
 
 
 def _planes(nch, channels, plane, P, L, dt):
@@ -450,7 +451,7 @@ def same_conv_grad_weight(grad_y, x, kernel_size: int):
 # per loaded x value, no register reuse across output channels) ---
 
 def _build_direct(k: int, mask_type: str):
-    from numba import njit, prange
+    from numba import prange
 
     taps = live_taps(k, mask_type)
     T = len(taps)
