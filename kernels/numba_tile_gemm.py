@@ -45,7 +45,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from .numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
+from .numba_simd import lanes, transpose_tile, vfma, vload, vsplat, vstore, vzero
 from .workspace import empty as workspace_empty
 
 _FM = {"contract"}       # the scalar tail: a·b + c as one FMA, like vfma
@@ -267,22 +267,31 @@ def _pack(b, out):
 
 @njit(cache=True, boundscheck=False, error_model="numpy")
 def _pack_t(bt, out):
-    """A transpose, in blocks of 16 k: row pW + q of bt gives 16 contiguous
-    values, written down column q of 16 panel rows (a 16 x W block of out,
-    4 KB in float32, that stays in L1 until it is full)."""
+    """A transpose: rows pW + q of bt (N, K) become columns q of panel p.
+    Full L x L blocks (L = values per vector register) are transposed in
+    registers (``transpose_tile``, numba_simd.py); the last K mod L rows of a
+    panel, the rows of a ragged last panel and its zero padding go one value
+    at a time."""
     P, K, W = out.shape
     N = bt.shape[0]
+    L = lanes(bt)
+    KL = K - K % L
     for p in range(P):
         w = min(W, N - p * W)
-        for k0 in range(0, K, 16):
-            k1 = min(k0 + 16, K)
-            for q in range(w):
-                src = bt[p * W + q, k0:k1]
-                for r in range(k1 - k0):
-                    out[p, k0 + r, q] = src[r]
+        wl = w - w % L
+        panel = out[p]
+        for q in range(0, wl, L):                   # L rows of bt × L values at a time
+            for k in range(0, KL, L):
+                transpose_tile(bt, p * W + q, k, panel, k, q)
+        for q in range(wl):                         # the last K mod L values of each row
+            for k in range(KL, K):
+                panel[k, q] = bt[p * W + q, k]
+        for q in range(wl, w):                      # rows past a multiple of L
+            for k in range(K):
+                panel[k, q] = bt[p * W + q, k]
+        for k in range(K):                          # zero padding past row N of bt
             for q in range(w, W):
-                for r in range(k1 - k0):
-                    out[p, k0 + r, q] = 0
+                panel[k, q] = 0
 
 
 def matmul(a, b):

@@ -123,11 +123,17 @@ def test_pack_panels_layout_and_padding():
     np.testing.assert_array_equal(p[1, :, :6], b[:, 64:])
     assert not p[1, :, 6:].any()                        # zero padding past column N
     assert TG.panel_width(np.float64) == 32
-    bt = np.arange(70 * 20, dtype=np.float32).reshape(70, 20)   # K = 20: a ragged 16-block
-    np.testing.assert_array_equal(TG.pack_panels_t(bt), TG.pack_panels(np.ascontiguousarray(bt.T)))
-    out = np.full((2, 20, 64), np.nan, np.float32)
-    TG.pack_panels_t(bt, out)                           # into a given buffer, padding written
-    np.testing.assert_array_equal(out, TG.pack_panels(np.ascontiguousarray(bt.T)))
+    # pack_panels_t transposes in register blocks of L x L: K = 20 and 37 leave K mod L
+    # values per row, N = 70 a last panel of 6 rows (fewer than L) plus padding, N = 200
+    # a last panel of 8 = half a float32 block (a full float64 one)
+    for dtype in (np.float32, np.float64):
+        for n, k in ((70, 20), (200, 37), (64, 16)):
+            bt = np.arange(n * k, dtype=dtype).reshape(n, k)
+            want = TG.pack_panels(np.ascontiguousarray(bt.T))
+            np.testing.assert_array_equal(TG.pack_panels_t(bt), want)
+            out = np.full(want.shape, np.nan, dtype)
+            TG.pack_panels_t(bt, out)                   # into a given buffer, padding written
+            np.testing.assert_array_equal(out, want)
 
 
 def test_matmul_rejects_bad_operands():
@@ -178,3 +184,33 @@ def test_simd_round_trip():
         assert f(x, y) == L
         np.testing.assert_array_equal(y[0, 3:3 + L], 2 * x[1, :L] + x[0, :L])
         assert not y[0, :3].any() and not y[0, 3 + L:].any()
+
+
+def test_transpose_tile_moves_exactly_one_block():
+    """transpose_tile: dst[k + c, l + r] = src[i + r, j + c] for r, c < L, in
+    registers; every other value of dst stays as it was."""
+    from numba import njit
+    try:
+        from scratchnet.kernels.numba_simd import lanes, transpose_tile
+    except ImportError:
+        from kernels.numba_simd import lanes, transpose_tile
+
+    @njit
+    def f(src, i, j, dst, k, l):
+        transpose_tile(src, i, j, dst, k, l)
+        return lanes(src)
+
+    rng = np.random.default_rng(0)
+    for dtype, L in ((np.float32, 16), (np.float64, 8)):
+        src = rng.standard_normal((40, 50)).astype(dtype)
+        dst = np.full((60, 70), -7.0, dtype)
+        want = dst.copy()
+        want[7:7 + L, 9:9 + L] = src[3:3 + L, 5:5 + L].T
+        assert f(src, 3, 5, dst, 7, 9) == L
+        np.testing.assert_array_equal(dst, want)
+        strided = np.zeros((2 * L, L), dtype)[::2]       # rows of any stride are fine
+        f(src, 0, 0, strided, 0, 0)
+        np.testing.assert_array_equal(strided, src[:L, :L].T)
+    from numba.core.errors import TypingError
+    with pytest.raises(TypingError, match="transpose_tile.*share a dtype"):
+        f(np.zeros((16, 16), np.float32), 0, 0, np.zeros((16, 16), np.float64), 0, 0)

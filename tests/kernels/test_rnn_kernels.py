@@ -598,14 +598,16 @@ def test_gpu_triton_persistent_lstm_on_cupy():
 
 @needs_numba
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
-@pytest.mark.parametrize("rb", [4, 8, 12])
+@pytest.mark.parametrize("rb", [4, 8, 12, 20])
 def test_numba_lstm_batch_blocks_match_reference(dtype, tol, rb, monkeypatch):
     """The fused LSTM sequence runs the batch in blocks of rb rows, one block per
     thread.  The blocking is forced here (it normally follows the thread
     count): N = 2·rb + 1 gives full blocks and a ragged one (the 1-row tile),
     H = 6 a single ragged panel (4H = 24 columns: one or three full vectors
     plus scalar columns; the backward's 6 columns are all scalar), and the
-    lengths padded rows in every block."""
+    lengths padded rows in every block.  The backward writes dGᵀ in register
+    blocks of L x L (L = 16 float32, 8 float64): rb = 8 and 20 run full blocks
+    with leftover rows and (float32) the last 24 mod 16 gate columns."""
     nb = rc.backend_module("numba")
     monkeypatch.setattr(nb, "_blocking", lambda N: rb)
     rng = np.random.default_rng(11)
