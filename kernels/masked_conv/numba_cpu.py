@@ -82,7 +82,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..numba_simd import lanes, vfma, vload, vsplat, vstore, vzero
+from ..numba_simd import lanes, transpose_tile, vfma, vload, vsplat, vstore, vzero
 from ..numba_tile_gemm import panel_width, rank1_update, tile_load, tile_store, tile_zero
 from ..workspace import empty as _empty
 from . import checks, reference
@@ -207,14 +207,37 @@ def dw_tile1(DY, DX, P, gw, xh, dw, i, j, Cp, Wp, q0, q1, acc):
 
 
 @njit(inline="always", **_OPTS)
+def hwc_copy(x, xh, P, Wp, L):
+    """xh[(i+P)·Wp + j+P, c] = x[c, i, j]: image row i, a (C, W) block, lands transposed
+    as W consecutive grid rows of xh.  In L x L blocks transposed in registers
+    (``transpose_tile``) when C and W are at least L; the last block along each axis
+    starts at C − L (W − L) and overlaps the one before, so it rewrites some values
+    with themselves instead of needing a scalar remainder.  Smaller images: one value
+    at a time."""
+    C, H, W = x.shape
+    if C < L or W < L:
+        for c in range(C):
+            for i in range(H):
+                for j in range(W):
+                    xh[(i + P) * Wp + j + P, c] = x[c, i, j]
+        return
+    for i in range(H):
+        src = x[:, i, :]                                   # (C, W), unit stride along W
+        row0 = (i + P) * Wp + P
+        dst = xh[row0:row0 + W]                            # (W, Cp)
+        for cb in range(0, C, L):
+            c0 = min(cb, C - L)                            # the last block overlaps
+            for jb in range(0, W, L):
+                j0 = min(jb, W - L)
+                transpose_tile(src, c0, j0, dst, j0, c0)
+
+
+@njit(inline="always", **_OPTS)
 def weight_grad_image(DY, DX, P, x, gy, dw, xh, gw, Wp):
     # dw (O, T·Cp) = Σ_q gw[:, q] ⊗ B''[q, :], x (C, H, W) and gy (O, H·W) one image
     C, H, W = x.shape
     O, Cp = gy.shape[0], xh.shape[1]
-    for c in range(C):                                     # xh[(i+P)·Wp + j+P, c] = x[c, i, j]
-        for i in range(H):
-            for j in range(W):
-                xh[(i + P) * Wp + j + P, c] = x[c, i, j]
+    hwc_copy(x, xh, P, Wp, lanes(dw))                      # xh[(i+P)·Wp + j+P, c] = x[c, i, j]
     for o in range(O):                                     # gw[o, i·Wp + j] = dY[o, i, j]
         for i in range(H):
             src = gy[o, i * W:i * W + W]

@@ -21,6 +21,13 @@ Whole sequences (one layer, one direction, time-major):
         -> (out, h_n, cache)
     gru_sequence_backward(cache, d_out, d_hn)
         -> (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)
+    rnn_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, lengths=None)
+        -> (out, h_n, cache)                      (Elman RNN, tanh or relu)
+    rnn_sequence_backward(cache, d_out, d_hn)
+        -> (dx, dh0, dw_ih, dw_hh, db_ih, db_hh)
+
+The Elman RNN has a single activation per unit, nothing to fuse: its sequence
+functions are the array code of ``reference.py`` on every backend.
 
 Arrays are NumPy or CuPy, float32 or float64; results have the input dtype.
 The backend is chosen by ``scratchnet.kernels.dispatch.select`` (NumPy arrays:
@@ -47,7 +54,8 @@ _MODULES = {
 
 __all__ = ["lstm_cell_forward", "lstm_cell_backward", "gru_cell_forward", "gru_cell_backward",
            "lstm_sequence_forward", "lstm_sequence_backward", "gru_sequence_forward",
-           "gru_sequence_backward", "backend_module"]
+           "gru_sequence_backward", "rnn_sequence_forward", "rnn_sequence_backward",
+           "backend_module"]
 
 
 def backend_module(name: str):
@@ -188,3 +196,24 @@ def gru_sequence_backward(cache, d_out, d_hn=None):
     f = "gru_sequence_backward"
     _check_sequence_grads(f, cache, "gru", d_out, d_hn)
     return backend_module(cache["backend"]).gru_sequence_backward(cache, d_out, d_hn)
+
+
+def rnn_sequence_forward(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
+                         lengths=None):
+    """One Elman RNN layer: x (T, N, I) -> out (T, N, H), h_n, cache (array code on every
+    backend: see the module docstring)."""
+    f = "rnn_sequence_forward"
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"{f}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    lengths = _check_sequence(f, 1, x, h0, None, w_ih, w_hh, b_ih, b_hh, lengths)
+    out, h_n, cache = backend_module("reference").rnn_sequence_forward(
+        x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, lengths)
+    cache["backend"] = "reference"
+    return out, h_n, cache
+
+
+def rnn_sequence_backward(cache, d_out, d_hn=None):
+    """BPTT: -> dx, dh0, dw_ih, dw_hh, db_ih, db_hh (db_* None without bias)."""
+    f = "rnn_sequence_backward"
+    _check_sequence_grads(f, cache, "rnn", d_out, d_hn)
+    return backend_module("reference").rnn_sequence_backward(cache, d_out, d_hn)

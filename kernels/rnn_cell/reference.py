@@ -1,4 +1,4 @@
-"""LSTM and GRU, array level: the NumPy/CuPy reference (the specification).
+"""LSTM, GRU and Elman RNN, array level: the NumPy/CuPy reference (the specification).
 
 Conventions are PyTorch's, so weights copy across unchanged.
 
@@ -326,6 +326,80 @@ def gru_sequence_backward(cache, d_out, d_hn, *, cell_backward=gru_cell_backward
         if mask is not None:
             dh = xp.where(mask[t], dh, dh_t)
     dx, dw_ih, dw_hh, db_ih, db_hh = weight_gradients(cache["x"], hs[:-1], dGi, dGh,
+                                                      cache["w_ih"], w_hh, cache)
+    return dx, dh, dw_ih, dw_hh, db_ih, db_hh
+
+
+# ----------------------------------------------------------------------------
+# Elman RNN: h' = act(x W_ihᵀ + b_ih + h W_hhᵀ + b_hh), act = tanh or relu
+# ----------------------------------------------------------------------------
+# One activation per unit: there is nothing to fuse beyond what the array
+# library already does in one call (the GEMM, then act in place), so this
+# layer has no kernels of its own and runs this code on every backend.  What it
+# saves over building the layer from autograd ops is the graph: one node for
+# the whole sequence instead of ~4 per step, whose bookkeeping is most of the
+# time on small models.
+#
+# act' from act's own output (so only hs is kept, no pre-activations):
+#     tanh:  1 − h'²          relu:  [h' > 0]
+
+def rnn_sequence_forward(x, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh", lengths=None):
+    """One Elman RNN layer over a time-major sequence.
+
+    x (T, N, I); h0 (N, H); w_ih (H, I); w_hh (H, H); b_* (H,) or None;
+    nonlinearity "tanh" or "relu".  Returns out (T, N, H), h_n (N, H), cache.
+    """
+    xp = array_module(x)
+    T, N, _ = x.shape
+    H = h0.shape[1]
+    xg = input_projection(x, w_ih, (b_ih, b_hh))          # (T, N, H), both biases in
+    w_hhT = xp.ascontiguousarray(w_hh.T)
+    hs = xp.empty((T + 1, N, H), dtype=x.dtype)           # hs[t] = h entering step t
+    hs[0] = h0
+    pre = xp.empty((N, H), dtype=x.dtype)
+    mask = step_mask(lengths, T, N, xp)
+    for t in range(T):
+        xp.matmul(hs[t], w_hhT, out=pre)                  # h W_hhᵀ
+        pre += xg[t]                                      # + x W_ihᵀ + b_ih + b_hh
+        if nonlinearity == "tanh":
+            xp.tanh(pre, out=hs[t + 1])
+        else:
+            xp.maximum(pre, 0, out=hs[t + 1])
+        if mask is not None:                              # finished sequences keep their state
+            hs[t + 1] = xp.where(mask[t], hs[t + 1], hs[t])
+    out = hs[1:].copy()
+    if mask is not None:
+        out = xp.where(mask, out, 0).astype(x.dtype)
+    cache = dict(kind="rnn", x=x, w_ih=w_ih, w_hh=w_hh, has_b_ih=b_ih is not None,
+                 has_b_hh=b_hh is not None, hs=hs, mask=mask, nonlinearity=nonlinearity)
+    return out, hs[T].copy(), cache
+
+
+def rnn_sequence_backward(cache, d_out, d_hn):
+    """BPTT through ``rnn_sequence_forward``.
+
+    Returns dx, dh0, dw_ih, dw_hh, db_ih, db_hh (db_* None without bias).
+    """
+    hs, mask, w_hh = cache["hs"], cache["mask"], cache["w_hh"]
+    xp = array_module(hs)
+    T = hs.shape[0] - 1
+    dh = xp.zeros_like(hs[0]) if d_hn is None else d_hn.copy()   # ∂L/∂h from the future
+    dPre = xp.empty(hs[1:].shape, dtype=hs.dtype)
+    for t in range(T - 1, -1, -1):
+        d_out_t = d_out[t] if mask is None else xp.where(mask[t], d_out[t], 0)
+        dh_t = dh + d_out_t                                  # h_{t+1} feeds out[t] and step t+1
+        h = hs[t + 1]                                        # act(pre) on every valid row
+        if cache["nonlinearity"] == "tanh":
+            dpre = dh_t - dh_t * h * h                       # dh ⊙ (1 − h²)
+        else:
+            dpre = dh_t * (h > 0)                            # dh ⊙ [pre > 0]
+        if mask is not None:
+            dpre = xp.where(mask[t], dpre, 0)
+        dPre[t] = dpre
+        dh = dpre @ w_hh                                     # ∂pre/∂h_prev = W_hh
+        if mask is not None:                                 # a carried state passes dh through
+            dh = xp.where(mask[t], dh, dh_t)
+    dx, dw_ih, dw_hh, db_ih, db_hh = weight_gradients(cache["x"], hs[:-1], dPre, dPre,
                                                       cache["w_ih"], w_hh, cache)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 

@@ -125,7 +125,7 @@ layer("GRUCell", lambda: _double(nn.GRUCell(2, 3)), normals((2, 2), (2, 3)), [nn
 layer("LSTMCell", lambda: _double(nn.LSTMCell(2, 3)), normals((2, 2)), [nn.LSTMCell],
       double_backward=False)
 layer("RNN", lambda: _double(nn.RNN(2, 2, num_layers=2, bidirectional=True)),
-      normals((3, 2, 2)), [nn.RNN])
+      normals((3, 2, 2)), [nn.RNN], double_backward=False)
 layer("GRU", lambda: _double(nn.GRU(2, 2, batch_first=True)), normals((2, 3, 2)), [nn.GRU],
       double_backward=False)
 layer("LSTM", lambda: _double(nn.LSTM(2, 2, num_layers=2)), normals((3, 2, 2)), [nn.LSTM],

@@ -13,8 +13,7 @@ from scratchnet.nn.functional.linear import LinearOp
 from scratchnet.nn.functional.rnn import gru_layer, lstm_layer, rnn_layer
 from scratchnet.nn.functional.rnn_cells import GRUCellFused, LSTMCellFused, gru_cell, lstm_cell
 from scratchnet.nn.functional.rnn_unstack import UnstackSteps, unstack_steps
-from scratchnet.nn.functional.rnn_layers import GRULayer, LSTMLayer
-from scratchnet.ops.indexing import GetItem
+from scratchnet.nn.functional.rnn_layers import GRULayer, LSTMLayer, RNNLayer
 from scratchnet.ops.joining import Stack, stack
 
 from . import register
@@ -109,13 +108,13 @@ for lengths, reverse, tag in ((None, False, ""), (LENGTHS, True, "_reverse_lengt
              lambda *a, L=lengths, r=reverse: rnn_layer(*a, "tanh", lengths=L, reverse=r),
              _layer_inputs(1, False),
              lambda *a, L=lengths, r=reverse: ref_rnn(*a, np.tanh, lengths=L, reverse=r),
-             [LinearOp, Stack, UnstackSteps, GetItem])
+             [RNNLayer], double_backward=False)
 
 register("rnn_layer_relu_lengths",
          lambda *a: rnn_layer(*a, "relu", lengths=LENGTHS),
          _layer_inputs(1, False),
          lambda *a: ref_rnn(*a, _relu, lengths=LENGTHS),
-         [LinearOp, Stack, UnstackSteps])
+         [RNNLayer], double_backward=False)
 
 
 def _cell_inputs(gates, with_c):

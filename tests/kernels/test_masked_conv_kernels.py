@@ -265,6 +265,19 @@ def test_numba_cpu_tiling_edges_and_more_images_than_threads(k, mt, dtype, tol):
 
 
 @needs_numba
+@pytest.mark.parametrize("dtype, tol, c_in, w", [(np.float64, 1e-12, 11, 13),   # L = 8: both overlap
+                                                 (np.float64, 1e-12, 8, 16),    # whole blocks only
+                                                 (np.float32, 1e-5, 20, 18),    # L = 16: both overlap
+                                                 (np.float32, 1e-5, 17, 9)])    # W < L: value by value
+def test_numba_cpu_weight_grad_image_copy_in_register_blocks(dtype, tol, c_in, w):
+    """The weight gradient's HWC copy of the image goes in L x L register
+    transposes when C and W are at least L, the last block overlapping the one
+    before; each geometry here must give the reference's dW (and dx, y)."""
+    check_backend(mc.backend_module("numba"), np.random.default_rng(c_in), 2, c_in, 4, 3, w, 3, "A",
+                  None, dtype, tol)
+
+
+@needs_numba
 def test_numba_cpu_masked_conv_does_not_depend_on_thread_count():
     """Images are independent and dW is summed image by image in order, so 1
     thread and all threads give bit-identical results."""

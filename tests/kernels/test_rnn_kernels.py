@@ -1,4 +1,4 @@
-"""Fused LSTM/GRU kernels: the reference against PyTorch, every backend
+"""Fused LSTM/GRU kernels (and the Elman RNN's sequence functions): the reference against PyTorch, every backend
 against the reference, central-difference gradient checks, padding
 (lengths), long sequences and input validation.
 
@@ -536,6 +536,81 @@ def test_sequence_errors():
         with pytest.raises(TypeError, match=r"gru_sequence_backward: cache must be the one "
                                             r"returned by gru_sequence_forward"):
             rc.gru_sequence_backward(cache, np.zeros((T, N, H)))
+
+
+# ----------------------------------------------------------------------------
+# the Elman RNN's sequence functions (array code on every backend)
+# ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_rnn_sequence_matches_torch_packed(backend, dtype, nonlinearity, bias):
+    """Outputs, h_n and every gradient against torch.nn.RNN on a packed batch
+    (lengths 5, 2, 0, 3: a sequence with no steps at all keeps h0)."""
+    rng = np.random.default_rng(7)
+    T, N, I, H = 5, 4, 3, 6
+    torch.manual_seed(0)
+    layer = torch.nn.RNN(I, H, nonlinearity=nonlinearity, bias=bias).to(TORCH_DTYPE[dtype])
+    params = layer_params(layer)
+    x, h0 = rand(rng, (T, N, I), dtype), rand(rng, (N, H), dtype)
+    d_out, d_hn = rand(rng, (T, N, H), dtype), rand(rng, (N, H), dtype)
+    lengths = np.array([5, 2, 0, 3])
+    valid = (np.arange(T)[:, None] < lengths[None, :])[:, :, None]
+
+    tx = torch.tensor(x, requires_grad=True)
+    th0 = torch.tensor(h0, requires_grad=True)
+    touts, thns = [], []
+    for n in range(N):                              # one sequence at a time: the plain truth
+        L = int(lengths[n])
+        if L:
+            o, hn = layer(tx[:L, n:n + 1], th0[None, n:n + 1])
+            touts.append(torch.cat([o[:, 0], o.new_zeros(T - L, H)]))
+            thns.append(hn[0, 0])
+        else:
+            touts.append(tx.new_zeros(T, H))
+            thns.append(th0[n])
+    tout, thn = torch.stack(touts, 1), torch.stack(thns)
+    torch.autograd.backward([tout, thn], [torch.tensor(d_out), torch.tensor(d_hn)])
+
+    with dispatch.use(backend):
+        out, h_n, cache = rc.rnn_sequence_forward(x, h0, *params, nonlinearity=nonlinearity,
+                                                  lengths=lengths)
+        dx, dh0, dw_ih, dw_hh, db_ih, db_hh = rc.rnn_sequence_backward(cache, d_out, d_hn)
+    close(out, tout, dtype)
+    close(h_n, thn, dtype)
+    assert not out[~np.broadcast_to(valid, out.shape)].any()
+    close(dx, tx.grad, dtype)
+    close(dh0, th0.grad, dtype)
+    close(dw_ih, layer.weight_ih_l0.grad, dtype)
+    close(dw_hh, layer.weight_hh_l0.grad, dtype)
+    if bias:
+        close(db_ih, layer.bias_ih_l0.grad, dtype)
+        close(db_hh, layer.bias_hh_l0.grad, dtype)
+    else:
+        assert db_ih is None and db_hh is None
+    for a in (out, h_n, dx, dh0, dw_ih, dw_hh):
+        assert a.dtype == dtype
+
+
+def test_rnn_sequence_errors():
+    T, N, I, H = 3, 2, 4, 5
+    x, h0, w_ih, w_hh = np.zeros((T, N, I)), np.zeros((N, H)), np.zeros((H, I)), np.zeros((H, H))
+    with pytest.raises(ValueError, match=r"rnn_sequence_forward: nonlinearity must be 'tanh' or "
+                                         r"'relu', got 'gelu'"):
+        rc.rnn_sequence_forward(x, h0, w_ih, w_hh, nonlinearity="gelu")
+    with pytest.raises(ValueError, match=r"rnn_sequence_forward: w_hh has shape \(20, 5\), "
+                                         r"expected \(5, 5\)"):
+        rc.rnn_sequence_forward(x, h0, w_ih, np.zeros((4 * H, H)))
+    with pytest.raises(TypeError, match=r"rnn_sequence_forward: all arrays must share one dtype"):
+        rc.rnn_sequence_forward(x.astype(np.float32), h0, w_ih, w_hh)
+    _, _, cache = rc.rnn_sequence_forward(x, h0, w_ih, w_hh)
+    with pytest.raises(ValueError, match=r"rnn_sequence_backward: d_hn has shape \(1, 5\)"):
+        rc.rnn_sequence_backward(cache, np.zeros((T, N, H)), np.zeros((1, H)))
+    with pytest.raises(TypeError, match=r"lstm_sequence_backward: cache must be the one "
+                                        r"returned by lstm_sequence_forward"):
+        rc.lstm_sequence_backward(cache, np.zeros((T, N, H)))
 
 
 # ----------------------------------------------------------------------------

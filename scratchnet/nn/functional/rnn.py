@@ -7,7 +7,7 @@ One layer, one direction, a whole sequence x (T, N, I):
     gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False)
         -> (out, h_n)                                      one fused op (GRULayer)
     rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
-              lengths=None, reverse=False) -> (out, h_n)    ordinary ops, per step:
+              lengths=None, reverse=False) -> (out, h_n)    one op (RNNLayer):
         h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)
 
 A stack of layers (what nn.RNN / nn.GRU / nn.LSTM run):
@@ -27,14 +27,11 @@ import numpy as np
 
 from ... import backend
 from ...autograd.function import OpError
-from ...ops.activations import relu, tanh
-from ...ops.indexing import GetItem
 from ...ops.joining import cat, stack
-from ...tensor import Tensor, _wrap
-from .linear import linear
+from ...tensor import Tensor
 from .rnn_cells import gru_cell, lstm_cell, rnn_cell  # noqa: F401  (re-exported)
 from .rnn_unstack import unstack_steps
-from .rnn_layers import GRULayer, LSTMLayer, time_reversal
+from .rnn_layers import GRULayer, LSTMLayer, RNNLayer
 
 MODES = ("LSTM", "GRU", "RNN_TANH", "RNN_RELU")
 
@@ -86,48 +83,14 @@ def gru_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=Fal
                           lengths=lengths, reverse=bool(reverse))
 
 
-def _step_masks(lengths, T, N, like):
-    """Per step t: (m_t, 1 - m_t) as constant (N, 1) tensors, m_t[n] = [t < L_n]."""
-    xp = backend.array_module(like)
-    valid = (np.arange(T)[:, None] < lengths[None, :]).astype(like.dtype)[:, :, None]
-    valid = xp.asarray(valid)
-    return [(_wrap(valid[t]), _wrap(1 - valid[t])) for t in range(T)]
-
-
 def rnn_layer(x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", lengths=None,
               reverse=False):
-    """One Elman RNN layer over x (T, N, I) -> (out, h_n), built from differentiable ops.
-
-        xg = x W_ihᵀ + b_ih                  (all steps: one GEMM)
-        h_t = act(xg_t + h_{t-1} W_hhᵀ + b_hh)
-    With lengths, a finished sequence keeps its state:
-        h_t = m_t ⊙ h_t' + (1 - m_t) ⊙ h_{t-1},  out_t = m_t ⊙ h_t'   (m_t ∈ {0, 1}: exact)
-    """
-    act = {"tanh": tanh, "relu": relu}.get(nonlinearity)
-    if act is None:
+    """One Elman RNN layer over x (T, N, I) -> (out, h_n); see the module docstring."""
+    if nonlinearity not in ("tanh", "relu"):
         raise OpError(f"rnn_layer: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    T, N = x.shape[0], x.shape[1]
-    lengths = normalize_lengths(lengths, T, N, "rnn_layer")
-    _biases("rnn_layer", b_ih, b_hh)
-    xg = linear(x, w_ih, b_ih)                               # (T, N, H)
-    P = time_reversal(lengths, T, N, x.data) if reverse else None
-    if P is not None:
-        xg = GetItem.apply(xg, index=P)                      # run each sequence backwards
-    masks = _step_masks(lengths, T, N, x.data) if lengths is not None else None
-    h, outs = h0, []
-    for t, xg_t in enumerate(unstack_steps(xg)):
-        h_new = act(xg_t + linear(h, w_hh, b_hh))
-        if masks is None:
-            h = h_new
-            outs.append(h)
-        else:
-            m, keep = masks[t]
-            h = h_new * m + h * keep
-            outs.append(h_new * m)
-    out = stack(outs)                                        # (T, N, H)
-    if P is not None:
-        out = GetItem.apply(out, index=P)                    # P is its own inverse
-    return out, h
+    lengths = normalize_lengths(lengths, x.shape[0], x.shape[1], "rnn_layer")
+    return RNNLayer.apply(x, h0, w_ih, w_hh, *_biases("rnn_layer", b_ih, b_hh),
+                          nonlinearity=nonlinearity, lengths=lengths, reverse=bool(reverse))
 
 
 def _dropout(x, p):

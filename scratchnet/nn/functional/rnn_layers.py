@@ -1,8 +1,8 @@
 """One recurrent layer, one direction, a whole sequence: one graph node.
 
-The LSTM and GRU layers are single ops whose forward and backward are the
-fused whole-sequence kernels of ``scratchnet.kernels.rnn_cell`` (one GEMM for
-the input projection of all steps, one recurrent GEMM + fused pointwise
+The LSTM, GRU and Elman RNN layers are single ops whose forward and backward
+are the whole-sequence functions of ``scratchnet.kernels.rnn_cell`` (one GEMM
+for the input projection of all steps, one recurrent GEMM + fused pointwise
 kernel per step, BPTT in the backward).  The equations are PyTorch's:
 
 LSTM (gate order i, f, g, o):
@@ -11,6 +11,8 @@ LSTM (gate order i, f, g, o):
 GRU (gate order r, z, n; reset applied after the hidden matmul):
     r = σ(gi_r + gh_r),  z = σ(gi_z + gh_z),  n = tanh(gi_n + r ⊙ gh_n)
     h_t = (1 - z) ⊙ n + z ⊙ h_{t-1}
+Elman RNN (act = tanh or relu):
+    h_t = act(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)
 
 Variable lengths (right-padded batches): past its length a sequence keeps
 its state and outputs zeros, so h_n is the state at the last valid step.
@@ -20,8 +22,10 @@ layer's reverse direction does with a packed sequence.  That reordering is a
 permutation P of the time axis that is its own inverse (P = P⁻¹), so the
 op computes  out = P(kernel(P(x)))  and backward  dx = P(dkernel(P(dout))).
 
-Both ops have ``supports_double_backward = False``: their backward is array
-code in the kernels.
+The ops have ``supports_double_backward = False``: their backward is array
+code in the kernels.  (The cells, ``rnn_cell`` in particular, are built from
+ordinary ops where they have no fused kernel, so second derivatives through a
+recurrence are available by stepping the cell.)
 """
 from __future__ import annotations
 
@@ -114,5 +118,31 @@ class GRULayer(Function):
         cache, P = ctx.cache, ctx.P
         d_out = _permute_time(_zeros_if_none(g_out, cache["hs"][1:]), P)
         dx, dh0, dw_ih, dw_hh, db_ih, db_hh = rnn_cell.gru_sequence_backward(
+            cache, d_out, None if g_hn is None else g_hn.data)
+        return _grads(ctx, (_permute_time(dx, P), dh0, dw_ih, dw_hh, db_ih, db_hh))
+
+
+class RNNLayer(Function):
+    """(x, h0, W_ih, W_hh[, b_ih, b_hh]) -> (out, h_n), time-major x (T, N, I)."""
+    save_inputs = False
+    supports_double_backward = False
+    name = "rnn_layer"
+
+    @staticmethod
+    def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", lengths=None,
+                reverse=False):
+        from scratchnet.kernels import rnn_cell
+        P = time_reversal(lengths, x.shape[0], x.shape[1], x) if reverse else None
+        out, h_n, ctx.cache = rnn_cell.rnn_sequence_forward(
+            _permute_time(x, P), h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, lengths)
+        ctx.P = P
+        return _permute_time(out, P), h_n
+
+    @staticmethod
+    def backward(ctx, g_out, g_hn):
+        from scratchnet.kernels import rnn_cell
+        cache, P = ctx.cache, ctx.P
+        d_out = _permute_time(_zeros_if_none(g_out, cache["hs"][1:]), P)
+        dx, dh0, dw_ih, dw_hh, db_ih, db_hh = rnn_cell.rnn_sequence_backward(
             cache, d_out, None if g_hn is None else g_hn.data)
         return _grads(ctx, (_permute_time(dx, P), dh0, dw_ih, dw_hh, db_ih, db_hh))
