@@ -40,6 +40,19 @@ def close(a, b, dtype):
     np.testing.assert_allclose(a, b, **TOL[dtype])
 
 
+def close_param_grads(grads, layer, bias, dtype):
+    """(dw_ih, dw_hh, db_ih, db_hh) against a one-layer torch RNN's .grad (db_* None
+    without bias)."""
+    dw_ih, dw_hh, db_ih, db_hh = grads
+    close(dw_ih, layer.weight_ih_l0.grad, dtype)
+    close(dw_hh, layer.weight_hh_l0.grad, dtype)
+    if bias:
+        close(db_ih, layer.bias_ih_l0.grad, dtype)
+        close(db_hh, layer.bias_hh_l0.grad, dtype)
+    else:
+        assert db_ih is None and db_hh is None
+
+
 def rand(rng, shape, dtype, scale=1.0):
     return (scale * rng.standard_normal(shape)).astype(dtype)
 
@@ -184,13 +197,7 @@ def test_sequence_matches_torch(backend, dtype, kind, bias):
     close(dh0, th0.grad[0], dtype)
     if kind == "lstm":
         close(dc0, tc0.grad[0], dtype)
-    close(dw_ih, layer.weight_ih_l0.grad, dtype)
-    close(dw_hh, layer.weight_hh_l0.grad, dtype)
-    if bias:
-        close(db_ih, layer.bias_ih_l0.grad, dtype)
-        close(db_hh, layer.bias_hh_l0.grad, dtype)
-    else:
-        assert db_ih is None and db_hh is None
+    close_param_grads((dw_ih, dw_hh, db_ih, db_hh), layer, bias, dtype)
     for a in (out, h_n, dx, dh0, dw_ih, dw_hh):
         assert a.dtype == dtype
 
@@ -583,13 +590,7 @@ def test_rnn_sequence_matches_torch_packed(backend, dtype, nonlinearity, bias):
     assert not out[~np.broadcast_to(valid, out.shape)].any()
     close(dx, tx.grad, dtype)
     close(dh0, th0.grad, dtype)
-    close(dw_ih, layer.weight_ih_l0.grad, dtype)
-    close(dw_hh, layer.weight_hh_l0.grad, dtype)
-    if bias:
-        close(db_ih, layer.bias_ih_l0.grad, dtype)
-        close(db_hh, layer.bias_hh_l0.grad, dtype)
-    else:
-        assert db_ih is None and db_hh is None
+    close_param_grads((dw_ih, dw_hh, db_ih, db_hh), layer, bias, dtype)
     for a in (out, h_n, dx, dh0, dw_ih, dw_hh):
         assert a.dtype == dtype
 

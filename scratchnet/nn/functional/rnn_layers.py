@@ -97,6 +97,24 @@ class LSTMLayer(Function):
         return _grads(ctx, (_permute_time(dx, P), dh0, dc0, dw_ih, dw_hh, db_ih, db_hh))
 
 
+def _h_forward(ctx, seq_forward, x, h0, *params, lengths=None, reverse=False, **options):
+    """The GRU and RNN layers' forward: out = P(seq_forward(P(x))), state h only."""
+    P = time_reversal(lengths, x.shape[0], x.shape[1], x) if reverse else None
+    out, h_n, ctx.cache = seq_forward(_permute_time(x, P), h0, *params, lengths=lengths,
+                                      **options)
+    ctx.P = P
+    return _permute_time(out, P), h_n
+
+
+def _h_backward(ctx, seq_backward, g_out, g_hn):
+    """The GRU and RNN layers' backward: dx = P(dseq(P(dout)))."""
+    cache, P = ctx.cache, ctx.P
+    d_out = _permute_time(_zeros_if_none(g_out, cache["hs"][1:]), P)
+    dx, dh0, dw_ih, dw_hh, db_ih, db_hh = seq_backward(
+        cache, d_out, None if g_hn is None else g_hn.data)
+    return _grads(ctx, (_permute_time(dx, P), dh0, dw_ih, dw_hh, db_ih, db_hh))
+
+
 class GRULayer(Function):
     """(x, h0, W_ih, W_hh[, b_ih, b_hh]) -> (out, h_n), time-major x (T, N, I)."""
     save_inputs = False
@@ -106,20 +124,13 @@ class GRULayer(Function):
     @staticmethod
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, lengths=None, reverse=False):
         from scratchnet.kernels import rnn_cell
-        P = time_reversal(lengths, x.shape[0], x.shape[1], x) if reverse else None
-        out, h_n, ctx.cache = rnn_cell.gru_sequence_forward(
-            _permute_time(x, P), h0, w_ih, w_hh, b_ih, b_hh, lengths)
-        ctx.P = P
-        return _permute_time(out, P), h_n
+        return _h_forward(ctx, rnn_cell.gru_sequence_forward, x, h0, w_ih, w_hh, b_ih, b_hh,
+                          lengths=lengths, reverse=reverse)
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
         from scratchnet.kernels import rnn_cell
-        cache, P = ctx.cache, ctx.P
-        d_out = _permute_time(_zeros_if_none(g_out, cache["hs"][1:]), P)
-        dx, dh0, dw_ih, dw_hh, db_ih, db_hh = rnn_cell.gru_sequence_backward(
-            cache, d_out, None if g_hn is None else g_hn.data)
-        return _grads(ctx, (_permute_time(dx, P), dh0, dw_ih, dw_hh, db_ih, db_hh))
+        return _h_backward(ctx, rnn_cell.gru_sequence_backward, g_out, g_hn)
 
 
 class RNNLayer(Function):
@@ -132,17 +143,10 @@ class RNNLayer(Function):
     def forward(ctx, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh", lengths=None,
                 reverse=False):
         from scratchnet.kernels import rnn_cell
-        P = time_reversal(lengths, x.shape[0], x.shape[1], x) if reverse else None
-        out, h_n, ctx.cache = rnn_cell.rnn_sequence_forward(
-            _permute_time(x, P), h0, w_ih, w_hh, b_ih, b_hh, nonlinearity, lengths)
-        ctx.P = P
-        return _permute_time(out, P), h_n
+        return _h_forward(ctx, rnn_cell.rnn_sequence_forward, x, h0, w_ih, w_hh, b_ih, b_hh,
+                          lengths=lengths, reverse=reverse, nonlinearity=nonlinearity)
 
     @staticmethod
     def backward(ctx, g_out, g_hn):
         from scratchnet.kernels import rnn_cell
-        cache, P = ctx.cache, ctx.P
-        d_out = _permute_time(_zeros_if_none(g_out, cache["hs"][1:]), P)
-        dx, dh0, dw_ih, dw_hh, db_ih, db_hh = rnn_cell.rnn_sequence_backward(
-            cache, d_out, None if g_hn is None else g_hn.data)
-        return _grads(ctx, (_permute_time(dx, P), dh0, dw_ih, dw_hh, db_ih, db_hh))
+        return _h_backward(ctx, rnn_cell.rnn_sequence_backward, g_out, g_hn)
