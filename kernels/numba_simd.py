@@ -197,7 +197,7 @@ def transpose_tile(typingctx, src, i, j, dst, k, l):
     vt = _vec_of(src, "transpose_tile")
     _check_2d(src, "transpose_tile")
     _check_2d(dst, "transpose_tile")
-    if not isinstance(dst, types.Array) or dst.dtype != src.dtype:
+    if dst.dtype != src.dtype:
         raise TypingError("transpose_tile: src %s and dst %s must share a dtype" % (src, dst))
 
     def codegen(context, builder, sig, args):
