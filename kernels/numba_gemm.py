@@ -103,13 +103,7 @@ def gemm_acc(a, b, c, i0, i1, j0, j1):
     unit-stride vectors of the inner loop (a 2-D column slice such as
     ``b[:, j0:j1]`` would have rows of unknown stride, which LLVM does not
     vectorize: measured 10x slower)."""
-    gemm_acc_k(a, b, c, i0, i1, j0, j1, 0, a.shape[1])
-
-
-@njit(inline="always", fastmath=_FM, boundscheck=False, error_model="numpy")
-def gemm_acc_k(a, b, c, i0, i1, j0, j1, k0, k1):
-    """c[i0:i1, j0:j1] += a[i0:i1, k0:k1] @ b[k0:k1, j0:j1] (same layout rules
-    as ``gemm_acc``; the k range lets a caller walk K in cache-sized blocks)."""
+    k0, k1 = 0, a.shape[1]
     N = j1 - j0
     K4 = k1 - (k1 - k0) % 4
     i = i0
@@ -154,92 +148,63 @@ def gemm_acc_k(a, b, c, i0, i1, j0, j1, k0, k1):
 _FM_DOT = {"contract", "reassoc", "nsz"}
 
 
+# One row r of a dot-product block as a value: its 4 running sums s_rq for the 4
+# columns q.  Inlined into the k loop, the tuples are loop-carried scalars that
+# LLVM keeps in (vector) registers, as if each sum had its own name.
+
+@njit(inline="always")
+def _row_madd(y, x0, x1, x2, x3, s):
+    """s_q + y·x_q for the 4 sums of one row (y = A[i+r, k], x_q = Bᵀ[j+q, k])."""
+    return s[0] + y * x0, s[1] + y * x1, s[2] + y * x2, s[3] + y * x3
+
+
+@njit(inline="always")
+def _row_store(c, i, j, s):
+    c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s[0], s[1], s[2], s[3]
+
+
 @njit(inline="always", boundscheck=False, error_model="numpy")
 def _dot_6x4(a, bt, c, i, j):
     """c[i:i+6, j:j+4] = a[i:i+6] @ bt[j:j+4]ᵀ: 24 running sums over one k loop.
     Per k: 6 + 4 loads feed 24 multiply-adds (the 4 x 4 block: 8 loads, 16);
     24 sums + 4 loaded rows + 1 still fit the 32 vector registers."""
-    K = a.shape[1]
-    zero = c.dtype.type(0)
+    z = c.dtype.type(0)
     a0, a1, a2, a3, a4, a5 = a[i], a[i + 1], a[i + 2], a[i + 3], a[i + 4], a[i + 5]
     b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = s20 = s21 = s22 = s23 = zero
-    s30 = s31 = s32 = s33 = s40 = s41 = s42 = s43 = s50 = s51 = s52 = s53 = zero
-    for k in range(K):                               # C[i+r, j+q] = Σ_k A[i+r, k]·Bᵀ[j+q, k]
+    s0 = s1 = s2 = s3 = s4 = s5 = (z, z, z, z)
+    for k in range(a.shape[1]):                      # C[i+r, j+q] = Σ_k A[i+r, k]·Bᵀ[j+q, k]
         x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
-        y = a0[k]
-        s00 += y * x0
-        s01 += y * x1
-        s02 += y * x2
-        s03 += y * x3
-        y = a1[k]
-        s10 += y * x0
-        s11 += y * x1
-        s12 += y * x2
-        s13 += y * x3
-        y = a2[k]
-        s20 += y * x0
-        s21 += y * x1
-        s22 += y * x2
-        s23 += y * x3
-        y = a3[k]
-        s30 += y * x0
-        s31 += y * x1
-        s32 += y * x2
-        s33 += y * x3
-        y = a4[k]
-        s40 += y * x0
-        s41 += y * x1
-        s42 += y * x2
-        s43 += y * x3
-        y = a5[k]
-        s50 += y * x0
-        s51 += y * x1
-        s52 += y * x2
-        s53 += y * x3
-    c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s00, s01, s02, s03
-    c[i + 1, j], c[i + 1, j + 1], c[i + 1, j + 2], c[i + 1, j + 3] = s10, s11, s12, s13
-    c[i + 2, j], c[i + 2, j + 1], c[i + 2, j + 2], c[i + 2, j + 3] = s20, s21, s22, s23
-    c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
-    c[i + 4, j], c[i + 4, j + 1], c[i + 4, j + 2], c[i + 4, j + 3] = s40, s41, s42, s43
-    c[i + 5, j], c[i + 5, j + 1], c[i + 5, j + 2], c[i + 5, j + 3] = s50, s51, s52, s53
+        s0 = _row_madd(a0[k], x0, x1, x2, x3, s0)
+        s1 = _row_madd(a1[k], x0, x1, x2, x3, s1)
+        s2 = _row_madd(a2[k], x0, x1, x2, x3, s2)
+        s3 = _row_madd(a3[k], x0, x1, x2, x3, s3)
+        s4 = _row_madd(a4[k], x0, x1, x2, x3, s4)
+        s5 = _row_madd(a5[k], x0, x1, x2, x3, s5)
+    _row_store(c, i, j, s0)
+    _row_store(c, i + 1, j, s1)
+    _row_store(c, i + 2, j, s2)
+    _row_store(c, i + 3, j, s3)
+    _row_store(c, i + 4, j, s4)
+    _row_store(c, i + 5, j, s5)
 
 
 @njit(inline="always", boundscheck=False, error_model="numpy")
 def _dot_4x4(a, bt, c, i, j):
     """c[i:i+4, j:j+4] = a[i:i+4] @ bt[j:j+4]ᵀ: 16 running sums, 8 loads per k."""
-    K = a.shape[1]
-    zero = c.dtype.type(0)
+    z = c.dtype.type(0)
     a0, a1, a2, a3 = a[i], a[i + 1], a[i + 2], a[i + 3]
     b0, b1, b2, b3 = bt[j], bt[j + 1], bt[j + 2], bt[j + 3]
-    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
-    for k in range(K):
+    s0 = s1 = s2 = s3 = (z, z, z, z)
+    for k in range(a.shape[1]):
         x0, x1, x2, x3 = b0[k], b1[k], b2[k], b3[k]
-        y = a0[k]
-        s00 += y * x0
-        s01 += y * x1
-        s02 += y * x2
-        s03 += y * x3
-        y = a1[k]
-        s10 += y * x0
-        s11 += y * x1
-        s12 += y * x2
-        s13 += y * x3
-        y = a2[k]
-        s20 += y * x0
-        s21 += y * x1
-        s22 += y * x2
-        s23 += y * x3
-        y = a3[k]
-        s30 += y * x0
-        s31 += y * x1
-        s32 += y * x2
-        s33 += y * x3
-    c[i, j], c[i, j + 1], c[i, j + 2], c[i, j + 3] = s00, s01, s02, s03
-    c[i + 1, j], c[i + 1, j + 1], c[i + 1, j + 2], c[i + 1, j + 3] = s10, s11, s12, s13
-    c[i + 2, j], c[i + 2, j + 1], c[i + 2, j + 2], c[i + 2, j + 3] = s20, s21, s22, s23
-    c[i + 3, j], c[i + 3, j + 1], c[i + 3, j + 2], c[i + 3, j + 3] = s30, s31, s32, s33
+        s0 = _row_madd(a0[k], x0, x1, x2, x3, s0)
+        s1 = _row_madd(a1[k], x0, x1, x2, x3, s1)
+        s2 = _row_madd(a2[k], x0, x1, x2, x3, s2)
+        s3 = _row_madd(a3[k], x0, x1, x2, x3, s3)
+    _row_store(c, i, j, s0)
+    _row_store(c, i + 1, j, s1)
+    _row_store(c, i + 2, j, s2)
+    _row_store(c, i + 3, j, s3)
 
 
 @njit(inline="always", boundscheck=False, error_model="numpy")
@@ -309,8 +274,7 @@ def gemm_abt(a, bt, c, i0, i1, j0, j1):
 @njit(cache=True, fastmath=_FM_DOT, boundscheck=False, error_model="numpy")
 def gemm_abt_call(a, bt, c, i0, i1, j0, j1):
     """``gemm_abt`` as a function of its own (not inlined), so it keeps its
-    fastmath flags (reassociation) inside a caller that has other ones, such
-    as the masked convolution's parallel loop over images."""
+    fastmath flags (reassociation) whatever flags its caller has."""
     gemm_abt(a, bt, c, i0, i1, j0, j1)
 
 
